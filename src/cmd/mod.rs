@@ -1,0 +1,27 @@
+//! One file per subcommand. Each returns the process exit code for a run that
+//! did its job, or an error (exit 1, or 75 for `LockHeld`).
+
+pub mod config_check;
+pub mod poll;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::config::{self, Config};
+
+/// Loads the config named on the command line (or found on the search path),
+/// saying its warnings once on stderr.
+pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    let path = config::locate(explicit)?;
+    let cfg = config::load(&path)?;
+    for w in &cfg.warnings {
+        log::warn!("{w}");
+    }
+    Ok(cfg)
+}
+
+/// `--db` or the config's `database:`.
+pub fn database(explicit: Option<&Path>, cfg: &Config) -> PathBuf {
+    explicit.map_or_else(|| cfg.database.clone(), Path::to_path_buf)
+}

@@ -1,0 +1,166 @@
+//! `fcstats poll [--at TIME]`: read every collector once, compare with the stored
+//! snapshot, record what changed in one transaction.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+
+use crate::aggregate::{aggregate, CollectorRead, Outcome, Verdict};
+use crate::config::Config;
+use crate::exit;
+use crate::source;
+use crate::state::{self, EventKind, KeyChange};
+use crate::store::{lock, PollRecord, Store};
+use crate::time::rfc3339;
+
+/// Counts for the summary line.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub up: usize,
+    pub down: usize,
+    pub unknown: usize,
+    pub transitions: usize,
+}
+
+fn summarize(
+    verdicts: &std::collections::HashMap<crate::model::Key, Verdict>,
+    changes: &[KeyChange],
+) -> Summary {
+    let mut s = Summary::default();
+    for v in verdicts.values() {
+        match v {
+            Verdict::Up { .. } => s.up += 1,
+            Verdict::Down => s.down += 1,
+            Verdict::Unknown { .. } => s.unknown += 1,
+        }
+    }
+    s.transitions = changes
+        .iter()
+        .filter(|c| matches!(c.event.kind, EventKind::Up | EventKind::Down))
+        .count();
+    s
+}
+
+fn log_change(c: &KeyChange) {
+    let (e, i) = (&c.key.exporter, &c.key.interface);
+    let collector = c.event.collector.as_deref().unwrap_or("-");
+    match c.event.kind {
+        EventKind::Down => {
+            log::warn!("down: exporter={e} interface={i} collectors={collector} bps=0")
+        }
+        EventKind::Up => log::info!(
+            "up: exporter={e} interface={i} collectors={collector} bps={}",
+            c.event.bps
+        ),
+        EventKind::Unknown => {
+            log::info!("unknown: exporter={e} interface={i} collectors={collector}")
+        }
+        EventKind::Moved => log::debug!("moved: exporter={e} interface={i} collectors={collector}"),
+        _ => log::debug!(
+            "{:?}: exporter={e} interface={i} collectors={collector}",
+            c.event.kind
+        ),
+    }
+}
+
+pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
+    let started = Instant::now();
+    let _lock = lock::acquire(db)?;
+    let mut store = Store::open(db)?;
+    let explicit = at.is_some();
+    let at = at.unwrap_or_else(crate::time::now);
+    if let Some(last) = store.last_poll()? {
+        if at <= last {
+            let hint = if explicit {
+                "--at must be later than the last poll"
+            } else {
+                "is the system clock wrong?"
+            };
+            bail!(
+                "refusing to poll at {}: it is not later than the last recorded poll at {} ({hint})",
+                rfc3339(at),
+                rfc3339(last)
+            );
+        }
+    }
+
+    let fetched = source::fetch_all(&cfg.collectors, &cfg.columns, cfg.parallel);
+    let reads: Vec<CollectorRead> = cfg
+        .collectors
+        .iter()
+        .zip(fetched)
+        .map(|(c, r)| {
+            if let Ok(f) = &r {
+                log::debug!(
+                    "collector {}: {} bytes, {} rows",
+                    c.name,
+                    f.bytes,
+                    f.rows.len()
+                );
+            }
+            CollectorRead {
+                collector: c.name.clone(),
+                outcome: source::outcome(r, at, cfg.stale_after),
+            }
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for r in &reads {
+        if let Outcome::Failed(e) = &r.outcome {
+            log::error!("collector {} failed: {e}", r.collector);
+            failed.push(r.collector.as_str());
+        }
+    }
+
+    let snap = store.load()?;
+    let verdicts = aggregate(&reads, &snap);
+    let changes = state::step(&snap.keys, &verdicts, at);
+    let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);
+    let listings: Vec<_> = reads
+        .iter()
+        .filter_map(|r| {
+            let (added, removed) = state::listing_diff(snap.listings.get(&r.collector), r.rows()?);
+            (!added.is_empty() || !removed.is_empty())
+                .then(|| (r.collector.clone(), added, removed))
+        })
+        .collect();
+    store.record(&PollRecord {
+        at,
+        ok: reads.len() - failed.len(),
+        failed: failed.len(),
+        keys: &changes,
+        health: &health,
+        listings: &listings,
+    })?;
+    changes.iter().for_each(log_change);
+
+    let s = summarize(&verdicts, &changes);
+    let failed_list = if failed.is_empty() {
+        String::new()
+    } else {
+        format!(" (failed: {})", failed.join(", "))
+    };
+    log::info!(
+        "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown; {} transitions; {:.2}s",
+        rfc3339(at),
+        reads.len() - failed.len(),
+        reads.len(),
+        verdicts.len(),
+        s.up,
+        s.down,
+        s.unknown,
+        s.transitions,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(match failed.len() {
+        0 => exit::OK,
+        n if n == reads.len() => {
+            log::error!(
+                "no collector could be read; the poll was recorded and every listed key is unknown"
+            );
+            exit::ERROR
+        }
+        _ => exit::PARTIAL,
+    })
+}

@@ -1,0 +1,539 @@
+//! Configuration (SPEC §7): YAML read into raw structs that reject unknown keys,
+//! then resolved into the plain `Config` the rest of the program uses.
+
+mod legacy;
+pub mod units;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Columns;
+pub use units::{ByteSize, Dur};
+
+/// Where the config is looked for when neither `--config` nor `$FCSTATS_CONFIG` is given.
+pub const SEARCH_PATH: [&str; 2] = ["./config.yaml", "/etc/fcstats/config.yaml"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyCheck {
+    /// The host key must be in known_hosts.
+    Strict,
+    /// Unknown hosts are added to known_hosts; a changed key is still refused.
+    AcceptNew,
+    /// No check (warned about on every run).
+    Off,
+}
+
+/// A password that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Password {
+    None,
+    /// Name of an environment variable holding it.
+    Env(String),
+    /// A file holding it (first line).
+    File(PathBuf),
+    /// Written in a legacy config (`fc_password`).
+    Inline(Secret),
+}
+
+impl Serialize for Password {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Password::None => s.serialize_none(),
+            Password::Env(v) => s.collect_str(&format_args!("env {v}")),
+            Password::File(p) => s.collect_str(&format_args!("file {}", p.display())),
+            Password::Inline(_) => s.serialize_str("******** (inline, legacy fc_password)"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SshTarget {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub path: String,
+    pub identity: Vec<PathBuf>,
+    pub agent: bool,
+    pub password: Password,
+    pub known_hosts: PathBuf,
+    pub host_key_check: HostKeyCheck,
+    pub connect_timeout: Dur,
+    pub timeout: Dur,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Ssh(SshTarget),
+    Local(PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Collector {
+    pub name: String,
+    #[serde(flatten)]
+    pub source: Source,
+    pub retries: u32,
+    pub retry_delay: Dur,
+    pub max_bytes: ByteSize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    #[serde(skip)]
+    pub file: PathBuf,
+    pub interval: Dur,
+    pub database: PathBuf,
+    pub stale_after: Dur,
+    pub max_gap: Dur,
+    pub parallel: usize,
+    #[serde(serialize_with = "ser_columns")]
+    pub columns: Columns,
+    pub collectors: Vec<Collector>,
+    pub log: LogConfig,
+    /// Said once on stderr when the config is loaded (legacy format, inline passwords).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+}
+
+fn ser_columns<S: serde::Serializer>(c: &Columns, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct View<'a> {
+        exporter: &'a str,
+        interface: Option<&'a str>,
+        bps: &'a str,
+    }
+    View {
+        exporter: &c.exporter,
+        interface: c.interface.as_deref(),
+        bps: &c.bps,
+    }
+    .serialize(s)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LogConfig {
+    /// Used when neither -v, -q nor RUST_LOG is given.
+    #[serde(serialize_with = "ser_level")]
+    pub level: log::LevelFilter,
+}
+
+fn ser_level<S: serde::Serializer>(l: &log::LevelFilter, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&l.as_str().to_ascii_lowercase())
+}
+
+/// Declares the `ssh:` keys once; each collector may override any of them.
+macro_rules! ssh_options {
+    ($($field:ident : $ty:ty),* $(,)?) => {
+        /// The `ssh:` section: every key optional.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct SshOptions {
+            $(#[serde(default)] pub $field: Option<$ty>,)*
+        }
+
+        impl SshOptions {
+            /// These values, each falling back to `base`'s.
+            fn or(self, base: &SshOptions) -> SshOptions {
+                SshOptions { $($field: self.$field.or_else(|| base.$field.clone()),)* }
+            }
+        }
+
+        /// One `collectors:` entry.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RawCollector {
+            name: String,
+            #[serde(default)]
+            host: Option<String>,
+            #[serde(default)]
+            local: Option<String>,
+            $(#[serde(default)] $field: Option<$ty>,)*
+        }
+
+        impl RawCollector {
+            fn ssh(&self) -> SshOptions {
+                SshOptions { $($field: self.$field.clone(),)* }
+            }
+
+            /// The ssh keys this entry sets.
+            fn ssh_keys_set(&self) -> Vec<&'static str> {
+                let mut set = Vec::new();
+                $(if self.$field.is_some() { set.push(stringify!($field)); })*
+                set
+            }
+        }
+    };
+}
+
+ssh_options! {
+    user: String,
+    port: u16,
+    path: String,
+    identity: Vec<String>,
+    agent: bool,
+    password_env: String,
+    password_file: String,
+    known_hosts: String,
+    host_key_check: HostKeyCheck,
+    connect_timeout: Dur,
+    timeout: Dur,
+    retries: u32,
+    retry_delay: Dur,
+    max_bytes: ByteSize,
+}
+
+/// Keys of `ssh:` that also apply to `local:` collectors.
+const LOCAL_KEYS: [&str; 3] = ["retries", "retry_delay", "max_bytes"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumns {
+    exporter: Option<String>,
+    interface: Option<String>,
+    bps: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    level: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    interval: Option<Dur>,
+    #[serde(default)]
+    database: Option<String>,
+    #[serde(default)]
+    stale_after: Option<Dur>,
+    #[serde(default)]
+    max_gap: Option<Dur>,
+    #[serde(default)]
+    parallel: Option<usize>,
+    #[serde(default)]
+    columns: RawColumns,
+    #[serde(default)]
+    ssh: SshOptions,
+    #[serde(default)]
+    collectors: Vec<RawCollector>,
+    #[serde(default)]
+    log: RawLog,
+}
+
+/// The built-in `ssh:` defaults (SPEC §7).
+fn ssh_defaults() -> SshOptions {
+    SshOptions {
+        user: Some("root".into()),
+        port: Some(22),
+        path: Some("/lancope/var/sw/today/data/exporter_device_stats.txt".into()),
+        identity: Some(vec!["~/.ssh/id_ed25519".into(), "~/.ssh/id_rsa".into()]),
+        agent: Some(true),
+        password_env: None,
+        password_file: None,
+        known_hosts: Some("~/.ssh/known_hosts".into()),
+        host_key_check: Some(HostKeyCheck::Strict),
+        connect_timeout: Some(Dur(10)),
+        timeout: Some(Dur(60)),
+        retries: Some(2),
+        retry_delay: Some(Dur(5)),
+        max_bytes: Some(ByteSize(256 << 20)),
+    }
+}
+
+pub const DEFAULT_DATABASE: &str = "/var/lib/fcstats/fcstats.db";
+
+/// Which file to read: `--config`/`$FCSTATS_CONFIG` (already merged by clap), else
+/// the search path.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    SEARCH_PATH
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .with_context(|| {
+            format!(
+                "no config file: none given with --config or $FCSTATS_CONFIG, and none of {} exists \
+                 (start from config.example.yaml)",
+                SEARCH_PATH.join(", ")
+            )
+        })
+}
+
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    parse(&text, path)
+}
+
+/// Parses and resolves a config's text; `path` names it in errors and anchors
+/// relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    if legacy::is_legacy(text) {
+        let raw: legacy::LegacyConfig = from_yaml(text, path)?;
+        return legacy::resolve(raw, path, base);
+    }
+    let raw: RawConfig = from_yaml(text, path)?;
+    resolve(raw, path, base)
+}
+
+/// Deserializes with errors as `FILE:LINE:COLUMN: what`, plus the nearest valid
+/// key for an unknown one.
+fn from_yaml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T> {
+    serde_yaml::from_str(text).map_err(|e| {
+        let mut msg = e.to_string();
+        if let Some(cut) = msg.find(" at line ") {
+            msg.truncate(cut);
+        }
+        if let Some(hint) = suggest_key(&msg) {
+            msg.push_str(&format!("; did you mean `{hint}`?"));
+        }
+        let at = match e.location() {
+            Some(l) => format!("{}:{}:{}", path.display(), l.line(), l.column()),
+            None => path.display().to_string(),
+        };
+        anyhow::anyhow!("{at}: {msg}")
+    })
+}
+
+/// From serde's "unknown field `x`, expected one of `a`, `b`": the nearest of a, b.
+fn suggest_key(msg: &str) -> Option<String> {
+    const MARK: &str = "unknown field `";
+    let rest = &msg[msg.find(MARK)? + MARK.len()..];
+    let (wrong, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(wrong, cand), cand))
+        .filter(|(d, cand)| *d <= cand.len().max(wrong.len()) / 2)
+        .min()
+        .map(|(_, c)| c.to_owned())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// `~/x` → `$HOME/x`; a relative path is taken from the config file's folder.
+pub fn resolve_path(base: &Path, s: &str) -> PathBuf {
+    let p = match s.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => PathBuf::from(s),
+        },
+        None => PathBuf::from(s),
+    };
+    match p.strip_prefix(".") {
+        _ if p.is_absolute() || base.as_os_str().is_empty() => p,
+        Ok(rest) if base == Path::new(".") => Path::new(".").join(rest),
+        Ok(rest) => base.join(rest),
+        Err(_) => base.join(p),
+    }
+}
+
+/// The settings shared by every config format.
+struct Common {
+    interval: Option<Dur>,
+    database: Option<String>,
+    stale_after: Option<Dur>,
+    max_gap: Option<Dur>,
+    parallel: Option<usize>,
+    columns: Columns,
+    log_level: log::LevelFilter,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            interval: None,
+            database: None,
+            stale_after: None,
+            max_gap: None,
+            parallel: None,
+            columns: Columns::default(),
+            log_level: log::LevelFilter::Info,
+        }
+    }
+}
+
+fn build(
+    common: Common,
+    collectors: Vec<Collector>,
+    path: &Path,
+    base: &Path,
+    warnings: Vec<String>,
+) -> Result<Config> {
+    let file = path.display();
+    let interval = common.interval.unwrap_or(Dur(300));
+    if interval.secs() == 0 {
+        bail!("{file}: interval: must be longer than 0s");
+    }
+    let parallel = common.parallel.unwrap_or(8);
+    if parallel == 0 {
+        bail!("{file}: parallel: must be at least 1");
+    }
+    if collectors.is_empty() {
+        bail!("{file}: collectors: none configured; add at least one, like `- {{name: fc-east, host: 10.1.0.10}}`");
+    }
+    let mut names = HashSet::new();
+    for c in &collectors {
+        if !names.insert(c.name.as_str()) {
+            bail!(
+                "{file}: collectors: the name `{}` is used twice; names must be unique",
+                c.name
+            );
+        }
+    }
+    let database = common.database.as_deref().unwrap_or(DEFAULT_DATABASE);
+    Ok(Config {
+        file: path.to_path_buf(),
+        interval,
+        database: resolve_path(base, database),
+        stale_after: common.stale_after.unwrap_or(Dur(900)),
+        max_gap: common.max_gap.unwrap_or(Dur(interval.secs() * 3)),
+        parallel,
+        columns: common.columns,
+        collectors,
+        log: LogConfig {
+            level: common.log_level,
+        },
+        warnings,
+    })
+}
+
+fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
+    let file = path.display();
+    let defaults = Columns::default();
+    let columns = Columns {
+        exporter: raw.columns.exporter.unwrap_or(defaults.exporter),
+        interface: raw.columns.interface.filter(|s| !s.is_empty()),
+        bps: raw.columns.bps.unwrap_or(defaults.bps),
+    };
+    let log_level = match raw.log.level {
+        None => log::LevelFilter::Info,
+        Some(l) => l.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{file}: log.level: `{l}` is not one of off, error, warn, info, debug, trace"
+            )
+        })?,
+    };
+    let ssh = raw.ssh.or(&ssh_defaults());
+    let collectors = raw
+        .collectors
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            resolve_collector(c, &ssh, base)
+                .with_context(|| format!("{file}: collectors[{i}] ({})", c.name))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let common = Common {
+        interval: raw.interval,
+        database: raw.database,
+        stale_after: raw.stale_after,
+        max_gap: raw.max_gap,
+        parallel: raw.parallel,
+        columns,
+        log_level,
+    };
+    build(common, collectors, path, base, Vec::new())
+}
+
+fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<Collector> {
+    if c.name.trim().is_empty() {
+        bail!("name: must not be empty");
+    }
+    // A collector that names its own password source replaces the section's.
+    let mut section = ssh.clone();
+    if c.password_env.is_some() || c.password_file.is_some() {
+        section.password_env = None;
+        section.password_file = None;
+    }
+    let o = c.ssh().or(&section);
+    let source = match (&c.host, &c.local) {
+        (Some(_), Some(_)) => {
+            bail!("set either `host` (read over SSH) or `local` (read a file here), not both")
+        }
+        (None, None) => bail!("set `host` (read over SSH) or `local` (a file on this machine)"),
+        (None, Some(local)) => {
+            if let Some(k) = c
+                .ssh_keys_set()
+                .into_iter()
+                .find(|k| !LOCAL_KEYS.contains(k))
+            {
+                bail!(
+                    "`{k}` applies to SSH collectors only; a `local` collector takes {}",
+                    LOCAL_KEYS.join(", ")
+                );
+            }
+            Source::Local(resolve_path(base, local))
+        }
+        (Some(host), None) => {
+            let password = match (o.password_env, o.password_file) {
+                (Some(_), Some(_)) => bail!("set only one of password_env and password_file"),
+                (Some(v), None) => Password::Env(v),
+                (None, Some(f)) => Password::File(resolve_path(base, &f)),
+                (None, None) => Password::None,
+            };
+            Source::Ssh(SshTarget {
+                host: host.clone(),
+                port: o.port.expect("default"),
+                user: o.user.expect("default"),
+                path: o.path.expect("default"),
+                identity: o
+                    .identity
+                    .expect("default")
+                    .iter()
+                    .map(|p| resolve_path(base, p))
+                    .collect(),
+                agent: o.agent.expect("default"),
+                password,
+                known_hosts: resolve_path(base, &o.known_hosts.expect("default")),
+                host_key_check: o.host_key_check.expect("default"),
+                connect_timeout: o.connect_timeout.expect("default"),
+                timeout: o.timeout.expect("default"),
+            })
+        }
+    };
+    Ok(Collector {
+        name: c.name.clone(),
+        source,
+        retries: o.retries.expect("default"),
+        retry_delay: o.retry_delay.expect("default"),
+        max_bytes: o.max_bytes.expect("default"),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! Plain data shared by every stage: keys, states, the stored snapshot.
+
+use std::collections::{HashMap, HashSet};
+
+/// One exporter, or one exporter interface when the file has an interface column.
+/// `interface` is empty when no interface column is configured.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub exporter: String,
+    pub interface: String,
+}
+
+impl Key {
+    pub fn new(exporter: impl Into<String>, interface: impl Into<String>) -> Key {
+        Key {
+            exporter: exporter.into(),
+            interface: interface.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let interface = if self.interface.is_empty() {
+            "-"
+        } else {
+            &self.interface
+        };
+        write!(f, "{} {}", self.exporter, interface)
+    }
+}
+
+/// Aggregate bps per key as read from one collector's file.
+pub type Rows = HashMap<Key, u64>;
+
+/// A known state. Unknown is a flag beside it, never a state of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Down,
+    Up,
+}
+
+/// What the snapshot holds for one key (SPEC §3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyState {
+    /// Last known state.
+    pub state: State,
+    /// Poll time at which `state` was entered (transition or baseline).
+    pub since: i64,
+    /// Poll time at which the key became unknown; `None` while it has a verdict.
+    pub unknown_since: Option<i64>,
+    /// The last collector that reported the key above 0 bps.
+    pub owner: Option<String>,
+    /// Aggregate bps at the last recorded change of this key.
+    pub bps: u64,
+    pub first_seen: i64,
+}
+
+/// Health of one collector as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectorHealth {
+    pub ok: bool,
+    /// Poll time at which `ok` took its current value.
+    pub since: i64,
+    /// While failed: the last poll at which it was read; `None` if never.
+    pub last_ok: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// Everything the previous polls left behind that the next poll needs.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub keys: HashMap<Key, KeyState>,
+    /// Per collector: the keys its last successful read listed.
+    pub listings: HashMap<String, HashSet<Key>>,
+    pub collectors: HashMap<String, CollectorHealth>,
+    pub last_poll: Option<i64>,
+}

@@ -1,0 +1,232 @@
+//! Reading collectors: over SSH (SFTP) or from a local file, in parallel on
+//! threads, with retries. Each read is parsed while it streams in; the result
+//! is every row of the file or one line saying what went wrong.
+
+mod local;
+mod ssh;
+
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::aggregate::Outcome;
+use crate::config::{ByteSize, Collector, Dur, Source};
+use crate::model::Rows;
+use crate::stats::{self, Columns, ParseError};
+
+/// A successful read.
+#[derive(Debug)]
+pub struct Fetched {
+    pub rows: Rows,
+    /// The file's modification time (unix seconds), when the source gives one.
+    pub mtime: Option<i64>,
+    pub bytes: u64,
+}
+
+/// A failed read: one line for the operator, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    pub message: String,
+    pub retry: bool,
+}
+
+impl FetchError {
+    pub fn new(message: impl Into<String>) -> FetchError {
+        FetchError {
+            message: message.into(),
+            retry: true,
+        }
+    }
+
+    /// Trying again cannot help (authentication, host key, configuration).
+    pub fn fatal(message: impl Into<String>) -> FetchError {
+        FetchError {
+            message: message.into(),
+            retry: false,
+        }
+    }
+}
+
+/// Read buffer: SFTP pipelines its requests over what one read asks for, so a
+/// large buffer is what makes transfers fast.
+const READ_BUFFER: usize = 1 << 20;
+
+/// Reads at most `max` bytes, failing with `FileTooLarge` past that.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    read: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if n as u64 > self.left {
+            return Err(io::Error::new(io::ErrorKind::FileTooLarge, "too large"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn too_large(max: ByteSize) -> FetchError {
+    FetchError::fatal(format!(
+        "the file is larger than max_bytes ({max}); raise max_bytes if that is expected"
+    ))
+}
+
+/// Streams `r` through the parser. `describe_io` turns a transport error into a line.
+fn read_rows<R: Read>(
+    r: R,
+    max: ByteSize,
+    cols: &Columns,
+    describe_io: impl Fn(&io::Error) -> String,
+) -> Result<(Rows, u64), FetchError> {
+    let mut capped = Capped {
+        inner: r,
+        left: max.0,
+        read: 0,
+    };
+    let parsed = stats::parse(BufReader::with_capacity(READ_BUFFER, &mut capped), cols);
+    match parsed {
+        Ok(rows) => Ok((rows, capped.read)),
+        Err(ParseError::Io(e)) if e.kind() == io::ErrorKind::FileTooLarge => Err(too_large(max)),
+        Err(ParseError::Io(e)) => Err(FetchError::new(format!(
+            "reading the file failed: {}",
+            describe_io(&e)
+        ))),
+        Err(bad) => Err(FetchError::new(bad.to_string())),
+    }
+}
+
+/// One collector, with its retries.
+pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
+    let mut attempt = 0;
+    loop {
+        let result = match &c.source {
+            Source::Local(path) => local::fetch(path, c.max_bytes, cols),
+            Source::Ssh(target) => ssh::fetch(&c.name, target, c.max_bytes, cols),
+        };
+        match result {
+            Err(e) if e.retry && attempt < c.retries => {
+                attempt += 1;
+                log::debug!(
+                    "collector {}: {} (try {attempt} of {}; again in {})",
+                    c.name,
+                    e.message,
+                    c.retries + 1,
+                    c.retry_delay
+                );
+                std::thread::sleep(c.retry_delay.std());
+            }
+            Err(e) if attempt > 0 => {
+                return Err(FetchError {
+                    message: format!("{} (after {} tries)", e.message, attempt + 1),
+                    ..e
+                })
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Every collector, at most `parallel` at once; results in config order.
+pub fn fetch_all(
+    collectors: &[Collector],
+    cols: &Columns,
+    parallel: usize,
+) -> Vec<Result<Fetched, FetchError>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Fetched, FetchError>>>> =
+        Mutex::new((0..collectors.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..parallel.clamp(1, collectors.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(c) = collectors.get(i) else { break };
+                let r = fetch(c, cols);
+                results.lock().expect("no panics while held")[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no panics while held")
+        .into_iter()
+        .map(|r| r.expect("every collector was read"))
+        .collect()
+}
+
+/// The aggregate stage's view of a read: a file older than `stale_after` at poll
+/// time `at` is a failure (0 disables the check).
+pub fn outcome(result: Result<Fetched, FetchError>, at: i64, stale_after: Dur) -> Outcome {
+    match result {
+        Err(e) => Outcome::Failed(e.message),
+        Ok(f) => match f.mtime {
+            Some(mtime) if stale_after.secs() > 0 && at - mtime > stale_after.secs() as i64 => {
+                Outcome::Failed(format!(
+                    "the file is stale: last modified {} ({} before this poll; stale_after is {stale_after})",
+                    crate::time::rfc3339(mtime),
+                    Dur((at - mtime) as u64)
+                ))
+            }
+            _ => Outcome::Ok(f.rows),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Key;
+
+    fn fetched(mtime: Option<i64>) -> Result<Fetched, FetchError> {
+        Ok(Fetched {
+            rows: [(Key::new("e", ""), 1)].into(),
+            mtime,
+            bytes: 10,
+        })
+    }
+
+    #[test]
+    fn a_file_older_than_stale_after_is_a_failure_naming_its_age() {
+        let at = 1_700_000_000;
+        match outcome(fetched(Some(at - 901)), at, Dur(900)) {
+            Outcome::Failed(e) => assert_eq!(
+                e,
+                "the file is stale: last modified 2023-11-14T21:58:19Z (15m1s before this poll; stale_after is 15m)"
+            ),
+            o => panic!("{o:?}"),
+        }
+        assert!(matches!(
+            outcome(fetched(Some(at - 900)), at, Dur(900)),
+            Outcome::Ok(_)
+        ));
+        assert!(matches!(
+            outcome(fetched(Some(at - 9000)), at, Dur(0)),
+            Outcome::Ok(_)
+        ));
+        assert!(matches!(
+            outcome(fetched(None), at, Dur(900)),
+            Outcome::Ok(_)
+        ));
+    }
+
+    #[test]
+    fn reading_past_max_bytes_is_too_large() {
+        let data = b"Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
+        let ok = read_rows(
+            &data[..],
+            ByteSize(data.len() as u64),
+            &Columns::default(),
+            |e| e.to_string(),
+        );
+        assert_eq!(ok.unwrap().1, data.len() as u64);
+        let err = read_rows(&data[..], ByteSize(10), &Columns::default(), |e| {
+            e.to_string()
+        })
+        .unwrap_err();
+        assert_eq!(err, too_large(ByteSize(10)));
+    }
+}

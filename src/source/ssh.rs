@@ -1,0 +1,323 @@
+//! An SSH collector: TCP with a connect timeout, libssh2 with a timeout on every
+//! later step, host key checked against known_hosts, authentication by agent,
+//! key files and password (in that order, where configured), then the file by SFTP.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Mutex;
+
+use ssh2::{CheckResult, ErrorCode, HashType, HostKeyType, KnownHostFileKind, Session};
+
+use super::{read_rows, too_large, FetchError, Fetched};
+use crate::config::{ByteSize, HostKeyCheck, Password, SshTarget};
+use crate::stats::Columns;
+
+/// libssh2's codes that matter here.
+const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
+const LIBSSH2_ERROR_AUTHENTICATION_FAILED: i32 = -18;
+const LIBSSH2_FX_NO_SUCH_FILE: i32 = 2;
+const LIBSSH2_FX_PERMISSION_DENIED: i32 = 3;
+
+/// Appends to known_hosts from several threads never interleave.
+static KNOWN_HOSTS_WRITE: Mutex<()> = Mutex::new(());
+
+fn describe(e: &ssh2::Error, t: &SshTarget) -> String {
+    match e.code() {
+        ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => {
+            format!(
+                "timed out after {} (timeout) waiting for the server",
+                t.timeout
+            )
+        }
+        ErrorCode::SFTP(LIBSSH2_FX_NO_SUCH_FILE) => {
+            format!("no such file {} on the collector", t.path)
+        }
+        ErrorCode::SFTP(LIBSSH2_FX_PERMISSION_DENIED) => {
+            format!("permission denied reading {} as {}", t.path, t.user)
+        }
+        _ => e.message().to_string(),
+    }
+}
+
+fn describe_io(e: &io::Error, t: &SshTarget) -> String {
+    if e.kind() == io::ErrorKind::TimedOut {
+        format!(
+            "timed out after {} (timeout) waiting for the server",
+            t.timeout
+        )
+    } else {
+        e.to_string()
+    }
+}
+
+/// `host` for port 22, `[host]:port` otherwise, as OpenSSH writes known_hosts.
+fn known_hosts_name(t: &SshTarget) -> String {
+    if t.port == 22 {
+        t.host.clone()
+    } else {
+        format!("[{}]:{}", t.host, t.port)
+    }
+}
+
+fn key_type_name(k: HostKeyType) -> &'static str {
+    match k {
+        HostKeyType::Rsa => "ssh-rsa",
+        HostKeyType::Dss => "ssh-dss",
+        HostKeyType::Ecdsa256 => "ecdsa-sha2-nistp256",
+        HostKeyType::Ecdsa384 => "ecdsa-sha2-nistp384",
+        HostKeyType::Ecdsa521 => "ecdsa-sha2-nistp521",
+        HostKeyType::Ed25519 => "ssh-ed25519",
+        HostKeyType::Unknown => "unknown",
+    }
+}
+
+/// Standard base64; `pad` false for OpenSSH fingerprints.
+fn base64(data: &[u8], pad: bool) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn connect(t: &SshTarget) -> Result<TcpStream, FetchError> {
+    let addrs: Vec<SocketAddr> = (t.host.as_str(), t.port)
+        .to_socket_addrs()
+        .map_err(|e| FetchError::new(format!("cannot resolve host {}: {e}", t.host)))?
+        .collect();
+    let mut last = None;
+    for addr in &addrs {
+        match TcpStream::connect_timeout(addr, t.connect_timeout.std()) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some((addr, e)),
+        }
+    }
+    let (addr, e) =
+        last.ok_or_else(|| FetchError::new(format!("host {} has no address", t.host)))?;
+    Err(FetchError::new(match e.kind() {
+        io::ErrorKind::ConnectionRefused => {
+            format!(
+                "connection refused by {addr} (is sshd running and listening on port {}?)",
+                t.port
+            )
+        }
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            format!(
+                "connecting to {addr} timed out after {} (connect_timeout)",
+                t.connect_timeout
+            )
+        }
+        _ => format!("cannot connect to {addr}: {e}"),
+    }))
+}
+
+fn check_host_key(name: &str, sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
+    if t.host_key_check == HostKeyCheck::Off {
+        log::warn!("collector {name}: host key checking is off (host_key_check: off); anyone on the path can impersonate it");
+        return Ok(());
+    }
+    let (key, key_type) = sess
+        .host_key()
+        .ok_or_else(|| FetchError::fatal("the server sent no host key"))?;
+    let fingerprint = sess
+        .host_key_hash(HashType::Sha256)
+        .map(|h| format!("SHA256:{}", base64(h, false)))
+        .unwrap_or_default();
+    let entry = known_hosts_name(t);
+    let file = &t.known_hosts;
+    let mut kh = sess
+        .known_hosts()
+        .map_err(|e| FetchError::new(format!("known_hosts: {}", e.message())))?;
+    if file.exists() {
+        kh.read_file(file, KnownHostFileKind::OpenSSH)
+            .map_err(|e| {
+                FetchError::fatal(format!(
+                    "cannot read known_hosts {}: {}",
+                    file.display(),
+                    e.message()
+                ))
+            })?;
+    }
+    match kh.check_port(&t.host, t.port, key) {
+        CheckResult::Match => Ok(()),
+        CheckResult::Mismatch => Err(FetchError::fatal(format!(
+            "HOST KEY CHANGED for {entry}: the server's key ({fingerprint}) is not the one in {}; this could be \
+             an attack. If the collector was reinstalled, check the new key and run `ssh-keygen -R '{entry}' -f {}`",
+            file.display(),
+            file.display()
+        ))),
+        CheckResult::NotFound if t.host_key_check == HostKeyCheck::AcceptNew => {
+            let line = format!("{entry} {} {}\n", key_type_name(key_type), base64(key, true));
+            let _guard = KNOWN_HOSTS_WRITE.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).ok();
+            }
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+                .and_then(|mut f| f.write_all(line.as_bytes()))
+                .map_err(|e| FetchError::fatal(format!("cannot add {entry} to known_hosts {}: {e}", file.display())))?;
+            log::warn!("collector {name}: added host key {fingerprint} for {entry} to {} (accept-new)", file.display());
+            Ok(())
+        }
+        CheckResult::NotFound => Err(FetchError::fatal(format!(
+            "host key unknown: {entry} ({fingerprint}) is not in {}; after checking the fingerprint, add it \
+             with `ssh-keyscan -p {} {} >> {}`, or set host_key_check: accept-new",
+            file.display(),
+            t.port,
+            t.host,
+            file.display()
+        ))),
+        CheckResult::Failure => Err(FetchError::fatal(format!(
+            "cannot check the host key of {entry} against {}",
+            file.display()
+        ))),
+    }
+}
+
+fn password(p: &Password) -> Result<Option<String>, FetchError> {
+    Ok(match p {
+        Password::None => None,
+        Password::Inline(s) => Some(s.0.clone()),
+        Password::Env(var) => Some(std::env::var(var).map_err(|_| {
+            FetchError::fatal(format!(
+                "password_env: the environment variable {var} is not set"
+            ))
+        })?),
+        Password::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                FetchError::fatal(format!(
+                    "password_file: cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(text.lines().next().unwrap_or("").to_owned())
+        }
+    })
+}
+
+fn authenticate(sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
+    let mut tried: Vec<String> = Vec::new();
+    let timed_out = |e: &ssh2::Error| e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT);
+    if t.agent && std::env::var_os("SSH_AUTH_SOCK").is_some() {
+        if let Ok(mut agent) = sess.agent() {
+            if agent.connect().is_ok() && agent.list_identities().is_ok() {
+                for id in agent.identities().unwrap_or_default() {
+                    if agent.userauth(&t.user, &id).is_ok() {
+                        return Ok(());
+                    }
+                }
+                tried.push("the SSH agent".into());
+            }
+        }
+    }
+    for key in &t.identity {
+        if !key.exists() {
+            continue;
+        }
+        match sess.userauth_pubkey_file(&t.user, None, key, None) {
+            Ok(()) if sess.authenticated() => return Ok(()),
+            Err(e) if timed_out(&e) => return Err(FetchError::new(describe(&e, t))),
+            Err(e) if e.code() != ErrorCode::Session(LIBSSH2_ERROR_AUTHENTICATION_FAILED) => {
+                tried.push(format!("key {} ({})", key.display(), e.message()))
+            }
+            _ => tried.push(format!("key {}", key.display())),
+        }
+    }
+    if let Some(pw) = password(&t.password)? {
+        match sess.userauth_password(&t.user, &pw) {
+            Ok(()) if sess.authenticated() => return Ok(()),
+            Err(e) if timed_out(&e) => return Err(FetchError::new(describe(&e, t))),
+            _ => tried.push("password".into()),
+        }
+    }
+    let tried = if tried.is_empty() {
+        "nothing to try: no agent, none of the identity files exists, no password configured"
+            .to_owned()
+    } else {
+        format!("tried {}", tried.join(", "))
+    };
+    Err(FetchError::fatal(format!(
+        "authentication failed for user {} ({tried})",
+        t.user
+    )))
+}
+
+fn stat_mtime(st: &ssh2::FileStat) -> Option<i64> {
+    st.mtime.map(|m| m as i64)
+}
+
+pub fn fetch(
+    name: &str,
+    t: &SshTarget,
+    max: ByteSize,
+    cols: &Columns,
+) -> Result<Fetched, FetchError> {
+    let tcp = connect(t)?;
+    tcp.set_nodelay(true).ok();
+    let mut sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
+    // libssh2 has no timeout by default: without this a silent server hangs us.
+    sess.set_timeout(u32::try_from(t.timeout.secs() * 1000).unwrap_or(u32::MAX));
+    sess.set_tcp_stream(tcp);
+    sess.handshake().map_err(|e| {
+        FetchError::new(match e.code() {
+            ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => format!(
+                "SSH handshake timed out after {} (timeout): the server accepted the connection but did not speak SSH",
+                t.timeout
+            ),
+            _ => format!("SSH handshake failed: {}", e.message()),
+        })
+    })?;
+    check_host_key(name, &sess, t)?;
+    authenticate(&sess, t)?;
+    let sftp = sess
+        .sftp()
+        .map_err(|e| FetchError::new(format!("cannot start SFTP: {}", describe(&e, t))))?;
+    let path = Path::new(&t.path);
+    let st = sftp
+        .stat(path)
+        .map_err(|e| FetchError::new(describe(&e, t)))?;
+    if st.size.is_some_and(|s| s > max.0) {
+        return Err(too_large(max));
+    }
+    let file = sftp
+        .open(path)
+        .map_err(|e| FetchError::new(describe(&e, t)))?;
+    let (rows, bytes) = read_rows(file, max, cols, |e| describe_io(e, t))?;
+    sess.disconnect(None, "done", None).ok();
+    Ok(Fetched {
+        rows,
+        mtime: stat_mtime(&st),
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b"", true), "");
+        assert_eq!(base64(b"f", true), "Zg==");
+        assert_eq!(base64(b"fo", true), "Zm8=");
+        assert_eq!(base64(b"foo", true), "Zm9v");
+        assert_eq!(base64(b"foob", false), "Zm9vYg");
+    }
+}

@@ -1,0 +1,452 @@
+//! SPEC §3: the state machine. From the previous snapshot and this poll's
+//! verdicts, what changes: new snapshot rows and the events to record. Pure;
+//! an unchanged key yields nothing, so writes stay proportional to change.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::aggregate::{CollectorRead, Outcome, Verdict};
+use crate::model::{CollectorHealth, Key, KeyState, Rows, State};
+
+/// What happened to a key at this poll. Stored as the integer code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// First sight, up. Never reported as "came up".
+    BaselineUp = 1,
+    /// First sight, down. Never reported as "went down".
+    BaselineDown = 2,
+    /// up → down (possibly with unknown polls between).
+    Down = 3,
+    /// down → up (possibly with unknown polls between).
+    Up = 4,
+    /// Entered unknown.
+    Unknown = 5,
+    /// Left unknown in the state it had before.
+    Known = 6,
+    /// The owner collector changed while the key stayed up (migration).
+    Moved = 7,
+}
+
+impl EventKind {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Down: the owner before; up/baseline up/moved: the new owner;
+    /// unknown: the failed collector that made it unknown.
+    pub collector: Option<String>,
+    pub bps: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyChange {
+    pub key: Key,
+    pub new: KeyState,
+    pub event: Event,
+}
+
+/// Changes for every key whose verdict differs from what the snapshot holds.
+/// At most one change (one event) per key per poll. Sorted by key.
+pub fn step(
+    prior: &HashMap<Key, KeyState>,
+    verdicts: &HashMap<Key, Verdict>,
+    at: i64,
+) -> Vec<KeyChange> {
+    let mut out: Vec<KeyChange> = verdicts
+        .iter()
+        .filter_map(|(key, verdict)| {
+            let (new, event) = step_key(prior.get(key), verdict, at)?;
+            Some(KeyChange {
+                key: key.clone(),
+                new,
+                event,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
+}
+
+fn event(kind: EventKind, collector: Option<&str>, bps: u64) -> Event {
+    Event {
+        kind,
+        collector: collector.map(str::to_owned),
+        bps,
+    }
+}
+
+/// One key's move. `None` when nothing changed.
+pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(KeyState, Event)> {
+    let (state, bps, owner) = match verdict {
+        Verdict::Up { bps, owner } => (State::Up, *bps, Some(owner.as_str())),
+        Verdict::Down => (State::Down, 0, None),
+        Verdict::Unknown { blame } => {
+            // A key never seen has nothing to be unknown about.
+            let prev = prev?;
+            if prev.unknown_since.is_some() {
+                return None;
+            }
+            let new = KeyState {
+                unknown_since: Some(at),
+                ..prev.clone()
+            };
+            return Some((new, event(EventKind::Unknown, Some(blame), prev.bps)));
+        }
+    };
+    let Some(prev) = prev else {
+        let kind = match state {
+            State::Up => EventKind::BaselineUp,
+            State::Down => EventKind::BaselineDown,
+        };
+        let new = KeyState {
+            state,
+            since: at,
+            unknown_since: None,
+            owner: owner.map(str::to_owned),
+            bps,
+            first_seen: at,
+        };
+        return Some((new, event(kind, owner, bps)));
+    };
+    // Down keeps the last owner: it still matters for the key (SPEC §2).
+    let new_owner = owner.or(prev.owner.as_deref());
+    let mut new = KeyState {
+        unknown_since: None,
+        owner: new_owner.map(str::to_owned),
+        bps,
+        ..prev.clone()
+    };
+    let kind = if state != prev.state {
+        new.state = state;
+        new.since = at;
+        match state {
+            State::Up => EventKind::Up,
+            State::Down => EventKind::Down,
+        }
+    } else if prev.unknown_since.is_some() {
+        EventKind::Known
+    } else if new_owner != prev.owner.as_deref() {
+        EventKind::Moved
+    } else {
+        return None;
+    };
+    let collector = match kind {
+        EventKind::Down => prev.owner.as_deref(),
+        _ => new_owner,
+    };
+    Some((new, event(kind, collector, bps)))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthChange {
+    pub collector: String,
+    pub new: CollectorHealth,
+    /// A change of ok/failed (or a collector's first poll) is an event.
+    pub event: bool,
+}
+
+/// Collector health changes for this poll. `prev_poll` is the time of the poll
+/// before this one. A collector still failing with a new message changes its
+/// row but is not an event.
+pub fn health_step(
+    prior: &HashMap<String, CollectorHealth>,
+    reads: &[CollectorRead],
+    prev_poll: Option<i64>,
+    at: i64,
+) -> Vec<HealthChange> {
+    reads
+        .iter()
+        .filter_map(|read| {
+            let error = match &read.outcome {
+                Outcome::Ok(_) => None,
+                Outcome::Failed(e) => Some(e.clone()),
+            };
+            let ok = error.is_none();
+            let prev = prior.get(&read.collector);
+            let new = match prev {
+                Some(p) if p.ok == ok && p.last_error == error => return None,
+                Some(p) if p.ok == ok => CollectorHealth {
+                    last_error: error,
+                    ..p.clone()
+                },
+                Some(p) => CollectorHealth {
+                    ok,
+                    since: at,
+                    // Failing now: it was read at the previous poll.
+                    last_ok: if ok {
+                        p.last_ok
+                    } else {
+                        prev_poll.or(p.last_ok)
+                    },
+                    last_error: error.or_else(|| p.last_error.clone()),
+                },
+                None => CollectorHealth {
+                    ok,
+                    since: at,
+                    last_ok: None,
+                    last_error: error,
+                },
+            };
+            Some(HealthChange {
+                collector: read.collector.clone(),
+                event: prev.is_none_or(|p| p.ok != new.ok),
+                new,
+            })
+        })
+        .collect()
+}
+
+/// Keys to add to and remove from a collector's stored listing after a
+/// successful read.
+pub fn listing_diff(prior: Option<&HashSet<Key>>, rows: &Rows) -> (Vec<Key>, Vec<Key>) {
+    let empty = HashSet::new();
+    let prior = prior.unwrap_or(&empty);
+    let mut added: Vec<Key> = rows
+        .keys()
+        .filter(|k| !prior.contains(*k))
+        .cloned()
+        .collect();
+    let mut removed: Vec<Key> = prior
+        .iter()
+        .filter(|k| !rows.contains_key(*k))
+        .cloned()
+        .collect();
+    added.sort();
+    removed.sort();
+    (added, removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ks(state: State, since: i64, owner: Option<&str>) -> KeyState {
+        KeyState {
+            state,
+            since,
+            unknown_since: None,
+            owner: owner.map(str::to_owned),
+            bps: 100,
+            first_seen: 10,
+        }
+    }
+
+    fn up(bps: u64, owner: &str) -> Verdict {
+        Verdict::Up {
+            bps,
+            owner: owner.into(),
+        }
+    }
+
+    fn unknown(c: &str) -> Verdict {
+        Verdict::Unknown { blame: c.into() }
+    }
+
+    fn kind(prev: Option<&KeyState>, v: &Verdict) -> Option<EventKind> {
+        step_key(prev, v, 500).map(|(_, e)| e.kind)
+    }
+
+    #[test]
+    fn first_sight_is_a_baseline_never_a_transition() {
+        let (s, e) = step_key(None, &up(7, "a"), 500).unwrap();
+        assert_eq!(e, event(EventKind::BaselineUp, Some("a"), 7));
+        assert_eq!(
+            s,
+            KeyState {
+                state: State::Up,
+                since: 500,
+                unknown_since: None,
+                owner: Some("a".into()),
+                bps: 7,
+                first_seen: 500
+            }
+        );
+        assert_eq!(kind(None, &Verdict::Down), Some(EventKind::BaselineDown));
+    }
+
+    #[test]
+    fn a_key_never_seen_cannot_be_unknown() {
+        assert_eq!(kind(None, &unknown("a")), None);
+    }
+
+    #[test]
+    fn unchanged_verdict_changes_nothing_even_if_bps_moves() {
+        let prev = ks(State::Up, 10, Some("a"));
+        assert_eq!(step_key(Some(&prev), &up(12345, "a"), 500), None);
+        let prev = ks(State::Down, 10, Some("a"));
+        assert_eq!(step_key(Some(&prev), &Verdict::Down, 500), None);
+    }
+
+    #[test]
+    fn up_to_down_is_a_transition_dated_at_this_poll_naming_the_old_owner() {
+        let prev = ks(State::Up, 10, Some("a"));
+        let (s, e) = step_key(Some(&prev), &Verdict::Down, 500).unwrap();
+        assert_eq!(e, event(EventKind::Down, Some("a"), 0));
+        assert_eq!(
+            (s.state, s.since, s.owner.as_deref()),
+            (State::Down, 500, Some("a"))
+        );
+        assert_eq!(s.first_seen, 10);
+    }
+
+    #[test]
+    fn down_to_up_is_a_transition() {
+        let prev = ks(State::Down, 10, Some("a"));
+        let (s, e) = step_key(Some(&prev), &up(9, "b"), 500).unwrap();
+        assert_eq!(e, event(EventKind::Up, Some("b"), 9));
+        assert_eq!((s.state, s.since, s.bps), (State::Up, 500, 9));
+    }
+
+    #[test]
+    fn migration_while_up_is_a_move_not_a_transition() {
+        let prev = ks(State::Up, 10, Some("a"));
+        let (s, e) = step_key(Some(&prev), &up(9, "b"), 500).unwrap();
+        assert_eq!(e.kind, EventKind::Moved);
+        assert_eq!(
+            (s.state, s.since, s.owner.as_deref()),
+            (State::Up, 10, Some("b"))
+        );
+    }
+
+    #[test]
+    fn entering_unknown_keeps_the_known_state_and_is_recorded_once() {
+        let prev = ks(State::Up, 10, Some("a"));
+        let (s, e) = step_key(Some(&prev), &unknown("a"), 500).unwrap();
+        assert_eq!(e, event(EventKind::Unknown, Some("a"), 100));
+        assert_eq!(
+            (s.state, s.since, s.unknown_since),
+            (State::Up, 10, Some(500))
+        );
+        assert_eq!(step_key(Some(&s), &unknown("b"), 600), None);
+    }
+
+    #[test]
+    fn leaving_unknown_in_the_same_state_is_known_not_a_transition() {
+        let mut prev = ks(State::Up, 10, Some("a"));
+        prev.unknown_since = Some(400);
+        let (s, e) = step_key(Some(&prev), &up(5, "a"), 500).unwrap();
+        assert_eq!(e.kind, EventKind::Known);
+        assert_eq!((s.state, s.since, s.unknown_since), (State::Up, 10, None));
+    }
+
+    #[test]
+    fn a_change_of_known_state_across_unknown_polls_is_a_transition() {
+        let mut prev = ks(State::Up, 10, Some("a"));
+        prev.unknown_since = Some(400);
+        let (s, e) = step_key(Some(&prev), &Verdict::Down, 500).unwrap();
+        assert_eq!(e.kind, EventKind::Down);
+        assert_eq!(
+            (s.state, s.since, s.unknown_since),
+            (State::Down, 500, None)
+        );
+    }
+
+    #[test]
+    fn step_returns_only_changed_keys_sorted() {
+        let a = Key::new("a", "");
+        let b = Key::new("b", "");
+        let c = Key::new("c", "");
+        let prior: HashMap<Key, KeyState> = [
+            (a.clone(), ks(State::Up, 10, Some("x"))),
+            (b.clone(), ks(State::Up, 10, Some("x"))),
+        ]
+        .into();
+        let verdicts: HashMap<Key, Verdict> = [
+            (a.clone(), up(1, "x")),
+            (b.clone(), Verdict::Down),
+            (c.clone(), Verdict::Down),
+        ]
+        .into();
+        let changes = step(&prior, &verdicts, 500);
+        let got: Vec<(Key, EventKind)> =
+            changes.into_iter().map(|c| (c.key, c.event.kind)).collect();
+        assert_eq!(
+            got,
+            vec![(b, EventKind::Down), (c, EventKind::BaselineDown)]
+        );
+    }
+
+    fn read(c: &str, error: Option<&str>) -> CollectorRead {
+        CollectorRead {
+            collector: c.into(),
+            outcome: match error {
+                None => Outcome::Ok(Rows::new()),
+                Some(e) => Outcome::Failed(e.into()),
+            },
+        }
+    }
+
+    fn health(ok: bool, since: i64, last_ok: Option<i64>, err: Option<&str>) -> CollectorHealth {
+        CollectorHealth {
+            ok,
+            since,
+            last_ok,
+            last_error: err.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn collector_health_changes_are_events_and_steady_health_writes_nothing() {
+        let prior: HashMap<String, CollectorHealth> = [
+            ("a".to_string(), health(true, 100, None, None)),
+            ("b".to_string(), health(true, 100, None, None)),
+            (
+                "c".to_string(),
+                health(false, 100, Some(50), Some("refused")),
+            ),
+            (
+                "d".to_string(),
+                health(false, 100, Some(50), Some("refused")),
+            ),
+        ]
+        .into();
+        let reads = [
+            read("a", None),
+            read("b", Some("timed out")),
+            read("c", None),
+            read("d", Some("auth failed")),
+            read("e", None),
+        ];
+        let got = health_step(&prior, &reads, Some(400), 500);
+        let want = vec![
+            HealthChange {
+                collector: "b".into(),
+                new: health(false, 500, Some(400), Some("timed out")),
+                event: true,
+            },
+            HealthChange {
+                collector: "c".into(),
+                new: health(true, 500, Some(50), Some("refused")),
+                event: true,
+            },
+            HealthChange {
+                collector: "d".into(),
+                new: health(false, 100, Some(50), Some("auth failed")),
+                event: false,
+            },
+            HealthChange {
+                collector: "e".into(),
+                new: health(true, 500, None, None),
+                event: true,
+            },
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn listing_diff_adds_and_removes() {
+        let prior: HashSet<Key> = [Key::new("a", ""), Key::new("b", "")].into();
+        let rows: Rows = [(Key::new("b", ""), 0), (Key::new("c", ""), 1)].into();
+        let (added, removed) = listing_diff(Some(&prior), &rows);
+        assert_eq!(added, vec![Key::new("c", "")]);
+        assert_eq!(removed, vec![Key::new("a", "")]);
+        let (added, removed) = listing_diff(
+            Some(&prior),
+            &[(Key::new("a", ""), 0), (Key::new("b", ""), 0)].into(),
+        );
+        assert!(added.is_empty() && removed.is_empty());
+    }
+}

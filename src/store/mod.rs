@@ -1,0 +1,238 @@
+//! SQLite store: the snapshot (one row per key and per collector), what each
+//! collector listed, and the history (polls, key events, collector events).
+//! Every poll is one transaction that writes only what changed.
+
+pub mod lock;
+mod schema;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::model::{CollectorHealth, Key, KeyState, Snapshot, State};
+use crate::state::{HealthChange, KeyChange};
+
+pub struct Store {
+    conn: Connection,
+    key_ids: HashMap<Key, i64>,
+    collector_ids: HashMap<String, i64>,
+}
+
+/// Everything one poll writes.
+pub struct PollRecord<'a> {
+    pub at: i64,
+    pub ok: usize,
+    pub failed: usize,
+    pub keys: &'a [KeyChange],
+    pub health: &'a [HealthChange],
+    /// Per collector read this poll: keys it lists now and did not, and the reverse.
+    pub listings: &'a [(String, Vec<Key>, Vec<Key>)],
+}
+
+fn state_code(s: State) -> i64 {
+    match s {
+        State::Down => 0,
+        State::Up => 1,
+    }
+}
+
+impl Store {
+    /// Opens (creating the file and its folder if needed) and migrates.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))?;
+        let mut store = Store {
+            conn,
+            key_ids: HashMap::new(),
+            collector_ids: HashMap::new(),
+        };
+        schema::prepare(&mut store.conn).with_context(|| format!("database {}", path.display()))?;
+        Ok(store)
+    }
+
+    pub fn last_poll(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(at) FROM poll", [], |r| r.get(0))?)
+    }
+
+    /// Reads the whole snapshot, and remembers the row ids for `record`.
+    pub fn load(&mut self) -> Result<Snapshot> {
+        let mut snap = Snapshot {
+            last_poll: self.last_poll()?,
+            ..Snapshot::default()
+        };
+        let mut names: HashMap<i64, String> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, ok, since, last_ok, last_error FROM collector")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, name): (i64, String) = (r.get(0)?, r.get(1)?);
+            let health = CollectorHealth {
+                ok: r.get(2)?,
+                since: r.get(3)?,
+                last_ok: r.get(4)?,
+                last_error: r.get(5)?,
+            };
+            snap.collectors.insert(name.clone(), health);
+            self.collector_ids.insert(name.clone(), id);
+            names.insert(id, name);
+        }
+        let mut keys_by_id: HashMap<i64, Key> = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT id, exporter, interface, state, since, unknown_since, owner, bps, first_seen FROM key",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let key = Key::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?);
+            let owner: Option<i64> = r.get(6)?;
+            let state = KeyState {
+                state: if r.get::<_, i64>(3)? == 1 {
+                    State::Up
+                } else {
+                    State::Down
+                },
+                since: r.get(4)?,
+                unknown_since: r.get(5)?,
+                owner: owner.and_then(|o| names.get(&o).cloned()),
+                bps: r.get::<_, i64>(7)? as u64,
+                first_seen: r.get(8)?,
+            };
+            self.key_ids.insert(key.clone(), id);
+            keys_by_id.insert(id, key.clone());
+            snap.keys.insert(key, state);
+        }
+        let mut stmt = self.conn.prepare("SELECT collector, key FROM listing")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (c, k): (i64, i64) = (r.get(0)?, r.get(1)?);
+            if let (Some(name), Some(key)) = (names.get(&c), keys_by_id.get(&k)) {
+                snap.listings
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+        Ok(snap)
+    }
+
+    /// Writes one poll in one transaction.
+    pub fn record(&mut self, poll: &PollRecord) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for h in poll.health {
+            let id = collector_id(&tx, &mut self.collector_ids, &h.collector)?;
+            tx.prepare_cached("UPDATE collector SET ok = ?2, since = ?3, last_ok = ?4, last_error = ?5 WHERE id = ?1")?
+                .execute(params![id, h.new.ok, h.new.since, h.new.last_ok, h.new.last_error])?;
+            if h.event {
+                let error = if h.new.ok {
+                    None
+                } else {
+                    h.new.last_error.as_deref()
+                };
+                tx.prepare_cached("INSERT INTO collector_event (at, collector, ok, error) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![poll.at, id, h.new.ok, error])?;
+            }
+        }
+        for c in poll.keys {
+            let owner = match &c.new.owner {
+                Some(o) => Some(collector_id(&tx, &mut self.collector_ids, o)?),
+                None => None,
+            };
+            let (n, k) = (&c.new, &c.key);
+            let (state, bps) = (state_code(n.state), n.bps as i64);
+            let id = match self.key_ids.get(k) {
+                Some(&id) => {
+                    tx.prepare_cached(
+                        "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6 WHERE id = ?1",
+                    )?
+                    .execute(params![id, state, n.since, n.unknown_since, owner, bps])?;
+                    id
+                }
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO key (exporter, interface, state, since, unknown_since, owner, bps, first_seen) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    )?
+                    .execute(params![k.exporter, k.interface, state, n.since, n.unknown_since, owner, bps, n.first_seen])?;
+                    let id = tx.last_insert_rowid();
+                    self.key_ids.insert(k.clone(), id);
+                    id
+                }
+            };
+            let collector = match &c.event.collector {
+                Some(name) => Some(collector_id(&tx, &mut self.collector_ids, name)?),
+                None => None,
+            };
+            tx.prepare_cached(
+                "INSERT INTO event (at, key, kind, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                poll.at,
+                id,
+                c.event.kind.code(),
+                collector,
+                c.event.bps as i64
+            ])?;
+        }
+        for (name, added, removed) in poll.listings {
+            let cid = collector_id(&tx, &mut self.collector_ids, name)?;
+            for k in added {
+                let kid = self.key_ids[k];
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO listing (collector, key) VALUES (?1, ?2)",
+                )?
+                .execute(params![cid, kid])?;
+            }
+            for k in removed {
+                if let Some(&kid) = self.key_ids.get(k) {
+                    tx.prepare_cached("DELETE FROM listing WHERE collector = ?1 AND key = ?2")?
+                        .execute(params![cid, kid])?;
+                }
+            }
+        }
+        tx.prepare_cached("INSERT INTO poll (at, ok, failed) VALUES (?1, ?2, ?3)")?
+            .execute(params![poll.at, poll.ok as i64, poll.failed as i64])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// The row id of a collector, inserting a row for a new one.
+fn collector_id(tx: &Transaction, ids: &mut HashMap<String, i64>, name: &str) -> Result<i64> {
+    if let Some(&id) = ids.get(name) {
+        return Ok(id);
+    }
+    let existing: Option<i64> = tx
+        .query_row("SELECT id FROM collector WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            tx.execute(
+                "INSERT INTO collector (name, ok, since) VALUES (?1, 1, 0)",
+                [name],
+            )?;
+            tx.last_insert_rowid()
+        }
+    };
+    ids.insert(name.to_owned(), id);
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests;

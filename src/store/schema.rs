@@ -1,0 +1,84 @@
+//! The schema, created and migrated by `PRAGMA user_version`.
+
+use anyhow::{bail, Result};
+use rusqlite::Connection;
+
+/// The version this fcstats writes. A database with a higher one is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migrations in order: `MIGRATIONS[i]` takes version i to i + 1.
+const MIGRATIONS: [&str; 1] = [r#"
+CREATE TABLE collector (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    ok         INTEGER NOT NULL,     -- 1 ok, 0 failed
+    since      INTEGER NOT NULL,     -- poll at which ok took its value
+    last_ok    INTEGER,              -- while failed: last poll it was read at
+    last_error TEXT
+);
+CREATE TABLE key (
+    id            INTEGER PRIMARY KEY,
+    exporter      TEXT NOT NULL,
+    interface     TEXT NOT NULL,     -- '' without an interface column
+    state         INTEGER NOT NULL,  -- last known state: 1 up, 0 down
+    since         INTEGER NOT NULL,  -- poll at which state was entered
+    unknown_since INTEGER,           -- set while unknown
+    owner         INTEGER REFERENCES collector(id),
+    bps           INTEGER NOT NULL,  -- aggregate bps at the last change
+    first_seen    INTEGER NOT NULL,
+    UNIQUE (exporter, interface)
+);
+-- What each collector's last successful read listed (SPEC §2 "matters").
+CREATE TABLE listing (
+    collector INTEGER NOT NULL,
+    key       INTEGER NOT NULL,
+    PRIMARY KEY (collector, key)
+) WITHOUT ROWID;
+CREATE TABLE poll (
+    at     INTEGER PRIMARY KEY,      -- unix seconds UTC
+    ok     INTEGER NOT NULL,         -- collectors read
+    failed INTEGER NOT NULL          -- collectors failed
+);
+-- kind: 1 baseline up, 2 baseline down, 3 down, 4 up, 5 unknown, 6 known, 7 moved
+CREATE TABLE event (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    key       INTEGER NOT NULL REFERENCES key(id),
+    kind      INTEGER NOT NULL,
+    collector INTEGER,
+    bps       INTEGER NOT NULL
+);
+CREATE INDEX event_at ON event (at);
+CREATE INDEX event_key ON event (key, at);
+CREATE TABLE collector_event (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    collector INTEGER NOT NULL REFERENCES collector(id),
+    ok        INTEGER NOT NULL,
+    error     TEXT
+);
+CREATE INDEX collector_event_at ON collector_event (at);
+"#];
+
+/// WAL, a busy timeout, and the schema at `SCHEMA_VERSION`.
+pub fn prepare(conn: &mut Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        bail!(
+            "it was written by a newer fcstats (schema version {version}; this fcstats knows up to \
+             {SCHEMA_VERSION}); upgrade fcstats, or point --db at another file"
+        );
+    }
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    if version < SCHEMA_VERSION {
+        let tx = conn.transaction()?;
+        for (v, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", v as i64 + 1)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+use super::*;
+use crate::model::Key;
+use crate::state::{Event, EventKind};
+
+fn change(e: &str, state: State, at: i64, kind: EventKind, owner: &str) -> KeyChange {
+    KeyChange {
+        key: Key::new(e, ""),
+        new: KeyState {
+            state,
+            since: at,
+            unknown_since: None,
+            owner: Some(owner.into()),
+            bps: 5,
+            first_seen: 100,
+        },
+        event: Event {
+            kind,
+            collector: Some(owner.into()),
+            bps: 5,
+        },
+    }
+}
+
+fn health(c: &str, ok: bool, at: i64) -> HealthChange {
+    HealthChange {
+        collector: c.into(),
+        new: CollectorHealth {
+            ok,
+            since: at,
+            last_ok: None,
+            last_error: (!ok).then(|| "refused".to_owned()),
+        },
+        event: true,
+    }
+}
+
+fn count(s: &Store, table: &str) -> i64 {
+    s.connection()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_recorded_poll_loads_back_as_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sub/dir/x.db");
+    let mut s = Store::open(&db).unwrap();
+    assert_eq!(s.load().unwrap().last_poll, None);
+    let keys = [
+        change("e1", State::Up, 100, EventKind::BaselineUp, "a"),
+        change("e2", State::Down, 100, EventKind::BaselineDown, "b"),
+    ];
+    let listings = [("a".to_owned(), vec![Key::new("e1", "")], vec![])];
+    s.record(&PollRecord {
+        at: 100,
+        ok: 1,
+        failed: 1,
+        keys: &keys,
+        health: &[health("a", true, 100), health("b", false, 100)],
+        listings: &listings,
+    })
+    .unwrap();
+    drop(s);
+    let mut s = Store::open(&db).unwrap();
+    let snap = s.load().unwrap();
+    assert_eq!(snap.last_poll, Some(100));
+    assert_eq!(snap.keys[&Key::new("e1", "")], keys[0].new);
+    assert_eq!(snap.keys[&Key::new("e2", "")], keys[1].new);
+    assert_eq!(snap.listings["a"], [Key::new("e1", "")].into());
+    assert!(!snap.listings.contains_key("b"));
+    assert_eq!(snap.collectors["b"].last_error.as_deref(), Some("refused"));
+    assert!(snap.collectors["a"].ok);
+    assert_eq!(count(&s, "event"), 2);
+    assert_eq!(count(&s, "collector_event"), 2);
+
+    // An update of e1 and the removal of its listing.
+    let keys = [change("e1", State::Down, 200, EventKind::Down, "a")];
+    let listings = [("a".to_owned(), vec![], vec![Key::new("e1", "")])];
+    s.record(&PollRecord {
+        at: 200,
+        ok: 2,
+        failed: 0,
+        keys: &keys,
+        health: &[],
+        listings: &listings,
+    })
+    .unwrap();
+    let snap = s.load().unwrap();
+    assert_eq!(snap.keys[&Key::new("e1", "")].state, State::Down);
+    assert_eq!(snap.keys[&Key::new("e1", "")].since, 200);
+    assert!(snap.listings.is_empty());
+    assert_eq!(count(&s, "key"), 2);
+    assert_eq!(count(&s, "event"), 3);
+}
+
+#[test]
+fn a_poll_with_nothing_changed_adds_one_poll_row_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+    let rec = |at| PollRecord {
+        at,
+        ok: 1,
+        failed: 0,
+        keys: &[],
+        health: &[],
+        listings: &[],
+    };
+    s.record(&rec(100)).unwrap();
+    s.record(&rec(200)).unwrap();
+    assert_eq!(count(&s, "poll"), 2);
+    for t in ["event", "key", "collector", "collector_event", "listing"] {
+        assert_eq!(count(&s, t), 0, "{t}");
+    }
+}
+
+#[test]
+fn a_database_from_a_newer_fcstats_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    drop(Store::open(&db).unwrap());
+    let conn = Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let e = format!("{:#}", Store::open(&db).err().unwrap());
+    assert!(
+        e.contains("written by a newer fcstats (schema version 2; this fcstats knows up to 1)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    std::fs::write(&db, vec![b'x'; 4096]).unwrap();
+    let e = format!("{:#}", Store::open(&db).err().unwrap());
+    assert!(e.starts_with(&format!("database {}", db.display())), "{e}");
+    assert!(e.contains("not a database"), "{e}");
+}
+
+#[test]
+fn schema_is_at_the_current_version_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("x.db")).unwrap();
+    let v: i64 = s
+        .connection()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    let mode: String = s
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((v, mode.as_str()), (schema::SCHEMA_VERSION, "wal"));
+}
