@@ -19,14 +19,14 @@ impl Key {
     }
 }
 
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let interface = if self.interface.is_empty() {
+impl Key {
+    /// The interface as people read it: `-` when there is none.
+    pub fn interface_shown(&self) -> &str {
+        if self.interface.is_empty() {
             "-"
         } else {
             &self.interface
-        };
-        write!(f, "{} {}", self.exporter, interface)
+        }
     }
 }
 

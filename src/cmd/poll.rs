@@ -43,7 +43,7 @@ fn summarize(
 }
 
 fn log_change(c: &KeyChange) {
-    let (e, i) = (&c.key.exporter, &c.key.interface);
+    let (e, i) = (&c.key.exporter, c.key.interface_shown());
     let collector = c.event.collector.as_deref().unwrap_or("-");
     match c.event.kind {
         EventKind::Down => {

@@ -1,0 +1,344 @@
+//! Test harness: a per-test work dir that runs the real binary, and real OpenSSH
+//! `sshd` collectors on 127.0.0.1 with generated keys.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+
+/// A header in the real collector format (46 columns) and rows built from it.
+pub const COLUMNS: [&str; 46] = [
+    "Exporter Address",
+    "Last Active",
+    "Status",
+    "Interfaces",
+    "Utilization In",
+    "Utilization Out",
+    "Current Input Rate fps",
+    "Max Input Rate fps",
+    "Avg Input Rate fps",
+    "NetFlow Version",
+    "Total NetFlow Packets",
+    "Total Flows",
+    "Total Duplicates",
+    "Longest Duration",
+    "Inactive Time Detected",
+    "Insane PDU Time Detected",
+    "Insane Pkts Octets Time Detected",
+    "Insane Protocol Dst Address Time Detected",
+    "Insane Flow Times Detected",
+    "PDU Time",
+    "PO Packets",
+    "PO Octets",
+    "PO Protocol",
+    "PO Src Address",
+    "PO Dst Address",
+    "PO First",
+    "PO Last",
+    "PD Packets",
+    "PD Octets",
+    "PD Protocol",
+    "PD Src Address",
+    "PD Dst Address",
+    "PD First",
+    "PD Last",
+    "FT Packets",
+    "FT Octets",
+    "FT Protocol",
+    "FT Src Address",
+    "FT Dst Address",
+    "FT First",
+    "FT Last",
+    "IV Time",
+    "ID Time",
+    "Current NetFlow bps",
+    "Maximum NetFlow bps",
+    "Average NetFlow bps",
+];
+
+/// A stats file with one row per (exporter, bps).
+pub fn stats_file(rows: &[(&str, u64)]) -> String {
+    let mut out = COLUMNS.join("\t");
+    out.push('\n');
+    for (exporter, bps) in rows {
+        let last_active = if *bps > 0 { 1_600_201_199 } else { 0 };
+        let mut fields: Vec<String> = vec![exporter.to_string(), last_active.to_string()];
+        fields.extend((2..43).map(|_| "0".to_string()));
+        fields.extend([bps.to_string(), (bps * 2).to_string(), bps.to_string()]);
+        out.push_str(&fields.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+/// What a run of the binary gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "exit code {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing the whole run when it differs.
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "unexpected exit code:\n{self}");
+        self
+    }
+
+    pub fn expect_stderr(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{self}"
+        );
+        self
+    }
+}
+
+/// A temp dir for one test; HOME points into it so nothing of the real
+/// user's (keys, known_hosts, agent) leaks in.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::Builder::new()
+                .prefix("fcstats-test-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        fs::write(&p, contents).unwrap();
+        p
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fcstats"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("HOME", self.dir.path())
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("FCSTATS_CONFIG")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let out = self.command(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Generates an ed25519 key pair; returns the private key's path.
+    pub fn keygen(&self, name: &str) -> PathBuf {
+        let p = self.path(name);
+        let ok = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg(&p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ssh-keygen failed");
+        p
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.path("state.db")).unwrap()
+    }
+
+    /// One number from the database.
+    pub fn query(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Rows of strings from the database, columns joined by `|`.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        let db = self.db();
+        let mut stmt = db.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn current_user() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+pub fn is_root() -> bool {
+    current_user() == "root"
+}
+
+/// A real OpenSSH server on 127.0.0.1, killed on drop.
+pub struct Sshd {
+    child: Option<Child>,
+    pub port: u16,
+    /// `ssh-ed25519 AAAA...` of its host key.
+    pub host_key: String,
+    config: PathBuf,
+}
+
+pub struct SshdOptions<'a> {
+    pub authorized_keys: &'a [&'a Path],
+    pub password_auth: bool,
+}
+
+impl Sshd {
+    /// Starts `sshd -D` with a fresh host key under `w`, named `name`.
+    pub fn start(w: &Workdir, name: &str, opts: SshdOptions) -> Sshd {
+        assert!(
+            Path::new(SSHD).exists(),
+            "{SSHD} is missing: install openssh-server (.ci/run does)"
+        );
+        fs::create_dir_all("/run/sshd").ok();
+        let host_key = w.keygen(&format!("{name}-host"));
+        let host_pub = fs::read_to_string(host_key.with_extension("pub")).unwrap();
+        let host_pub = host_pub
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let authorized = w.path(&format!("{name}-authorized_keys"));
+        let mut keys = String::new();
+        for k in opts.authorized_keys {
+            keys.push_str(&fs::read_to_string(k.with_extension("pub")).unwrap());
+        }
+        fs::write(&authorized, keys).unwrap();
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        for _ in 0..5 {
+            let port = free_port();
+            let config = w.write(
+                &format!("{name}-sshd_config"),
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                     AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
+                     PasswordAuthentication {}\nKbdInteractiveAuthentication no\n\
+                     Subsystem sftp {SFTP_SERVER}\nLogLevel ERROR\n",
+                    host_key.display(),
+                    w.path(&format!("{name}-sshd.pid")).display(),
+                    authorized.display(),
+                    yes_no(opts.password_auth),
+                ),
+            );
+            let mut child = Command::new(SSHD)
+                .args(["-D", "-e", "-f"])
+                .arg(&config)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break; // port taken meanwhile: try another
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Sshd {
+                        child: Some(child),
+                        port,
+                        host_key: host_pub,
+                        config,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            child.kill().ok();
+            child.wait().ok();
+        }
+        panic!("sshd did not start; run `{SSHD} -D -e -f CONFIG` by hand to see why");
+    }
+
+    /// The known_hosts line OpenSSH writes for this server.
+    pub fn known_hosts_line(&self) -> String {
+        format!("[127.0.0.1]:{} {}\n", self.port, self.host_key)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().ok();
+            c.wait().ok();
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A collector entry for the config.
+pub fn ssh_collector(name: &str, sshd: &Sshd, path: &Path) -> String {
+    format!(
+        "  - {{name: {name}, host: 127.0.0.1, port: {}, path: {}}}\n",
+        sshd.port,
+        path.display()
+    )
+}
+
+/// A config whose ssh defaults use `key` and `known_hosts` in the work dir.
+pub fn config(w: &Workdir, key: &Path, collectors: &str) -> PathBuf {
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nssh:\n  user: {}\n  identity: [{}]\n  agent: false\n  known_hosts: {}\n  \
+             connect_timeout: 2s\n  timeout: 5s\n  retries: 0\ncollectors:\n{collectors}",
+            current_user(),
+            key.display(),
+            w.path("known_hosts").display()
+        ),
+    )
+}
