@@ -40,10 +40,13 @@ pub enum Verdict {
     Unknown { blame: String },
 }
 
+/// Collectors reporting a key above 0, with their bps.
+type Reporters<'a> = Vec<(&'a str, u64)>;
+
 /// The verdict for every key that is in the snapshot or in any successful read.
 pub fn aggregate(reads: &[CollectorRead], prior: &Snapshot) -> HashMap<Key, Verdict> {
     // Per key: the sum of bps and the collectors reporting it above 0.
-    let mut seen: HashMap<&Key, (u64, Vec<(&str, u64)>)> = HashMap::new();
+    let mut seen: HashMap<&Key, (u64, Reporters)> = HashMap::new();
     for read in reads {
         let Some(rows) = read.rows() else { continue };
         for (key, &bps) in rows {

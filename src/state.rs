@@ -450,3 +450,6 @@ mod tests {
         assert!(added.is_empty() && removed.is_empty());
     }
 }
+
+#[cfg(test)]
+mod props;

@@ -478,3 +478,120 @@ fn a_stale_local_file_fails_its_collector() {
         .expect_stderr("collector here failed: the file is stale: last modified ");
     run.expect_stderr("before this poll; stale_after is 10m)");
 }
+
+#[test]
+fn an_openssh_rsa_key_authenticates_after_a_missing_identity_is_skipped() {
+    let w = Workdir::new();
+    let rsa = w.keygen_type("client-rsa", "rsa");
+    let sshd = Sshd::start(
+        &w,
+        "fc-rsa",
+        SshdOptions {
+            authorized_keys: &[&rsa],
+            password_auth: false,
+        },
+    );
+    w.write("known_hosts", sshd.known_hosts_line());
+    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5), ("10.0.0.2", 0)]));
+    let missing = w.path("no-such-key");
+    config(&w, &missing, &ssh_collector("fc-rsa", &sshd, &file));
+    let cfg = std::fs::read_to_string(w.path("config.yaml")).unwrap();
+    let both = format!("[{}, {}]", missing.display(), rsa.display());
+    w.write(
+        "config.yaml",
+        cfg.replace(&format!("[{}]", missing.display()), &both),
+    );
+    w.run(&["poll"])
+        .expect_code(0)
+        .expect_stderr("2 keys: 1 up, 1 down, 0 unknown");
+}
+
+#[test]
+fn a_key_the_server_refuses_is_an_authentication_failure_naming_what_was_tried() {
+    let w = Workdir::new();
+    let allowed = w.keygen("allowed");
+    let other = w.keygen("other");
+    let sshd = Sshd::start(
+        &w,
+        "fc",
+        SshdOptions {
+            authorized_keys: &[&allowed],
+            password_auth: false,
+        },
+    );
+    w.write("known_hosts", sshd.known_hosts_line());
+    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    config(&w, &other, &ssh_collector("fc", &sshd, &file));
+    w.run(&["poll"]).expect_code(1).expect_stderr(&format!(
+        "collector fc failed: authentication failed for user {} (tried key {})",
+        current_user(),
+        other.display()
+    ));
+}
+
+#[test]
+fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
+    let w = Workdir::new();
+    let key = w.keygen("agent-key");
+    let sshd = Sshd::start(
+        &w,
+        "fc-agent",
+        SshdOptions {
+            authorized_keys: &[&key],
+            password_auth: false,
+        },
+    );
+    w.write("known_hosts", sshd.known_hosts_line());
+    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nssh:\n  user: {}\n  identity: []\n  agent: true\n  known_hosts: {}\n  retries: 0\ncollectors:\n{}",
+            current_user(),
+            w.path("known_hosts").display(),
+            ssh_collector("fc-agent", &sshd, &file)
+        ),
+    );
+    let sock = w.path("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "ssh-add: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let out = w
+        .command(&["poll"])
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    agent.kill().ok();
+    agent.wait().ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("1 keys: 1 up, 0 down"), "{stderr}");
+    // Without the agent there is nothing to try.
+    let run = w.run(&[
+        "poll",
+        "--at",
+        &format!("@{}", chrono::Utc::now().timestamp() + 60),
+    ]);
+    run.expect_code(1).expect_stderr(
+        "nothing to try: no agent, none of the identity files exists, no password configured",
+    );
+}

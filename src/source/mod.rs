@@ -214,6 +214,53 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_read_is_retried_and_the_tries_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Collector {
+            name: "here".into(),
+            source: Source::Local(dir.path().join("missing.txt")),
+            retries: 2,
+            retry_delay: Dur(0),
+            max_bytes: ByteSize(1 << 20),
+        };
+        let err = fetch(&c, &Columns::default()).unwrap_err();
+        let want = format!(
+            "no such file {} (after 3 tries)",
+            dir.path().join("missing.txt").display()
+        );
+        assert_eq!(err.message, want);
+    }
+
+    #[test]
+    fn fetch_all_keeps_config_order_whatever_the_parallelism() {
+        let dir = tempfile::tempdir().unwrap();
+        let collectors: Vec<Collector> = (0..5)
+            .map(|i| {
+                let p = dir.path().join(format!("{i}.txt"));
+                std::fs::write(
+                    &p,
+                    format!("Exporter Address\tCurrent NetFlow bps\ne{i}\t{i}\n"),
+                )
+                .unwrap();
+                Collector {
+                    name: format!("c{i}"),
+                    source: Source::Local(p),
+                    retries: 0,
+                    retry_delay: Dur(0),
+                    max_bytes: ByteSize(1 << 20),
+                }
+            })
+            .collect();
+        for parallel in [1, 2, 8] {
+            let got: Vec<u64> = fetch_all(&collectors, &Columns::default(), parallel)
+                .into_iter()
+                .map(|r| r.unwrap().rows.values().sum())
+                .collect();
+            assert_eq!(got, vec![0, 1, 2, 3, 4], "parallel {parallel}");
+        }
+    }
+
+    #[test]
     fn reading_past_max_bytes_is_too_large() {
         let data = b"Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
         let ok = read_rows(

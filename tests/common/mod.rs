@@ -162,9 +162,14 @@ impl Workdir {
 
     /// Generates an ed25519 key pair; returns the private key's path.
     pub fn keygen(&self, name: &str) -> PathBuf {
+        self.keygen_type(name, "ed25519")
+    }
+
+    /// Generates a key pair of `kind` (ed25519, rsa) in OpenSSH's own format.
+    pub fn keygen_type(&self, name: &str, kind: &str) -> PathBuf {
         let p = self.path(name);
         let ok = Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
             .arg(&p)
             .status()
             .unwrap()

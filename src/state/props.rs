@@ -1,0 +1,150 @@
+//! Property tests: random poll sequences over three collectors and a few
+//! exporters, run through aggregate + step exactly as a poll does, with the
+//! SPEC §2-3 invariants checked after every poll.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::aggregate::aggregate;
+use crate::model::Snapshot;
+
+const COLLECTORS: [&str; 3] = ["a", "b", "c"];
+const EXPORTERS: [&str; 4] = ["e1", "e2", "e3", "e4"];
+
+/// One collector's poll: failed, or for each exporter not listed / bps.
+fn collector_poll() -> impl Strategy<Value = Option<Vec<Option<u64>>>> {
+    prop_oneof![
+        1 => Just(None),
+        5 => proptest::collection::vec(prop_oneof![1 => Just(None), 2 => Just(Some(0u64)), 2 => (1u64..1000).prop_map(Some)], EXPORTERS.len()).prop_map(Some),
+    ]
+}
+
+fn polls() -> impl Strategy<Value = Vec<Vec<Option<Vec<Option<u64>>>>>> {
+    proptest::collection::vec(
+        proptest::collection::vec(collector_poll(), COLLECTORS.len()),
+        1..25,
+    )
+}
+
+fn reads_of(poll: &[Option<Vec<Option<u64>>>]) -> Vec<CollectorRead> {
+    COLLECTORS
+        .iter()
+        .zip(poll)
+        .map(|(c, p)| CollectorRead {
+            collector: c.to_string(),
+            outcome: match p {
+                None => Outcome::Failed("down".into()),
+                Some(bps) => Outcome::Ok(
+                    EXPORTERS
+                        .iter()
+                        .zip(bps)
+                        .filter_map(|(e, b)| b.map(|b| (Key::new(*e, ""), b)))
+                        .collect(),
+                ),
+            },
+        })
+        .collect()
+}
+
+/// What the store does with a poll's result, in memory.
+fn apply(snap: &mut Snapshot, reads: &[CollectorRead], changes: &[KeyChange], at: i64) {
+    for c in changes {
+        snap.keys.insert(c.key.clone(), c.new.clone());
+    }
+    for r in reads {
+        if let Some(rows) = r.rows() {
+            snap.listings
+                .insert(r.collector.clone(), rows.keys().cloned().collect());
+        }
+    }
+    snap.last_poll = Some(at);
+}
+
+proptest! {
+    #[test]
+    fn poll_sequences_keep_the_spec_invariants(polls in polls()) {
+        let mut snap = Snapshot::default();
+        let mut seen_first: HashMap<Key, i64> = HashMap::new();
+        for (i, poll) in polls.iter().enumerate() {
+            let at = 1000 + 300 * i as i64;
+            let reads = reads_of(poll);
+            let verdicts = aggregate(&reads, &snap);
+            let changes = step(&snap.keys, &verdicts, at);
+            for c in &changes {
+                let prev = snap.keys.get(&c.key);
+                let verdict = &verdicts[&c.key];
+                match c.event.kind {
+                    // Baselines only on first sight, and only once.
+                    EventKind::BaselineUp | EventKind::BaselineDown => {
+                        prop_assert!(prev.is_none());
+                        prop_assert!(seen_first.insert(c.key.clone(), at).is_none());
+                    }
+                    // A transition needs a verdict and a different known state.
+                    EventKind::Up | EventKind::Down => {
+                        let prev = prev.expect("transition of a known key");
+                        let has_verdict = !matches!(verdict, Verdict::Unknown { .. });
+                        prop_assert!(has_verdict);
+                        prop_assert_ne!(prev.state, c.new.state);
+                        prop_assert_eq!(c.new.since, at);
+                    }
+                    _ => prop_assert!(prev.is_some()),
+                }
+                // Never down while a collector that matters for the key failed.
+                if c.new.state == State::Down && c.new.unknown_since.is_none() {
+                    let owner = prev.and_then(|p| p.owner.clone());
+                    for r in &reads {
+                        if r.rows().is_none() {
+                            let listed = snap.listings.get(&r.collector).is_some_and(|l| l.contains(&c.key));
+                            prop_assert!(!listed && owner.as_deref() != Some(r.collector.as_str()),
+                                "{} went down while {} (which matters) failed", c.key.exporter, r.collector);
+                        }
+                    }
+                }
+            }
+            // Up exactly when some collector read reports it above 0, with the sum.
+            for (key, v) in &verdicts {
+                let sum: u64 = reads.iter().filter_map(|r| r.rows()?.get(key).copied()).sum();
+                match v {
+                    Verdict::Up { bps, .. } => prop_assert_eq!(*bps, sum),
+                    _ => prop_assert_eq!(sum, 0),
+                }
+            }
+            apply(&mut snap, &reads, &changes, at);
+            // The snapshot agrees with every verdict.
+            for (key, v) in &verdicts {
+                let Some(s) = snap.keys.get(key) else { continue };
+                match v {
+                    Verdict::Up { .. } => prop_assert!(s.state == State::Up && s.unknown_since.is_none()),
+                    Verdict::Down => prop_assert!(s.state == State::Down && s.unknown_since.is_none()),
+                    Verdict::Unknown { .. } => prop_assert!(s.unknown_since.is_some()),
+                }
+            }
+            // The same poll again changes nothing.
+            let again = step(&snap.keys, &aggregate(&reads, &snap), at + 1);
+            prop_assert!(again.iter().all(|c| c.event.kind == EventKind::Moved) || again.is_empty(),
+                "{:?}", again);
+        }
+    }
+
+    #[test]
+    fn moving_every_exporter_to_another_collector_is_never_an_outage(
+        bps in proptest::collection::vec(1u64..1000, EXPORTERS.len()),
+    ) {
+        // Poll 1: all on a. Poll 2: a reports 0 for all, b carries them.
+        let all = |v: Option<u64>| Some(vec![v; EXPORTERS.len()]);
+        let on_a: Vec<Option<u64>> = bps.iter().map(|b| Some(*b)).collect();
+        let mut snap = Snapshot::default();
+        let p1 = reads_of(&[Some(on_a.clone()), all(None), all(None)]);
+        let ch = step(&snap.keys, &aggregate(&p1, &snap), 100);
+        apply(&mut snap, &p1, &ch, 100);
+        let p2 = reads_of(&[all(Some(0)), Some(on_a), all(None)]);
+        let ch = step(&snap.keys, &aggregate(&p2, &snap), 400);
+        prop_assert_eq!(ch.len(), EXPORTERS.len());
+        for c in &ch {
+            prop_assert_eq!(c.event.kind, EventKind::Moved);
+            prop_assert_eq!(c.new.owner.as_deref(), Some("b"));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The command line: config check, config errors, usage, exit codes.
+
+mod common;
+
+use common::*;
+
+const LEGACY: &str = "---\nAdmin:\n  retry_interval: 300\n\n# List of Flow Collectors\nfcs:\n\
+- fc_ip: 192.0.2.10\n  fc_username: admin\n  fc_password: Pa55-legacy\n\
+- fc_ip: 192.0.2.11\n  fc_username: admin\n  fc_password: Pa55-legacy\n";
+
+#[test]
+fn the_legacy_config_passes_config_check_with_the_password_masked() {
+    let w = Workdir::new();
+    w.write("config.yaml", LEGACY);
+    let run = w.run(&["config", "check"]);
+    run.expect_code(0)
+        .expect_stderr("is in the old fcstats format (Admin/fcs); it is read as-is")
+        .expect_stderr("    password_env: FCSTATS_PASSWORD_2")
+        .expect_stderr("holds passwords in plain text (fc_password)");
+    assert!(
+        run.stdout.contains(
+            "- name: 192.0.2.10\n  ssh:\n    host: 192.0.2.10\n    port: 22\n    user: admin\n"
+        ),
+        "{run}"
+    );
+    assert_eq!(
+        run.stdout
+            .matches("password: '******** (inline, legacy fc_password)'")
+            .count(),
+        2,
+        "{run}"
+    );
+    assert!(
+        !run.stdout.contains("Pa55") && !run.stderr.contains("Pa55"),
+        "password printed:\n{run}"
+    );
+}
+
+#[test]
+fn config_check_prints_the_resolved_config() {
+    let w = Workdir::new();
+    w.write(
+        "fc.yaml",
+        "interval: 2m\ndatabase: /var/tmp/x.db\ncolumns: {interface: Interface}\n\
+         collectors:\n  - {name: fc-east, host: 10.1.0.10, password_env: FC_EAST_PW}\n  - {name: here, local: /tmp/stats.txt}\n",
+    );
+    let run = w.run(&["--config", "fc.yaml", "config", "check"]);
+    run.expect_code(0)
+        .expect_stderr("collector fc-east: password_env FC_EAST_PW is not set in this environment");
+    let want = "interval: 2m\ndatabase: /var/tmp/x.db\nstale_after: 15m\nmax_gap: 6m\nparallel: 8\ncolumns:\n  \
+                exporter: Exporter Address\n  interface: Interface\n  bps: Current NetFlow bps\n";
+    assert!(
+        run.stdout.starts_with(&format!(
+            "# fc.yaml: valid; resolved with defaults (secrets masked)\n{want}"
+        )),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("    password: env FC_EAST_PW\n"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("- name: here\n  local: /tmp/stats.txt\n  retries: 2\n"),
+        "{run}"
+    );
+}
+
+#[test]
+fn fcstats_config_env_names_the_file() {
+    let w = Workdir::new();
+    w.write(
+        "elsewhere.yaml",
+        "collectors:\n  - {name: here, local: /tmp/x}\n",
+    );
+    let out = w
+        .command(&["config", "check"])
+        .env("FCSTATS_CONFIG", "elsewhere.yaml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# elsewhere.yaml: valid"));
+}
+
+#[test]
+fn an_unknown_key_exits_1_with_the_line_and_the_nearest_key() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "interval: 5m\nstale_afer: 10m\ncollectors: []\n",
+    );
+    w.run(&["config", "check"]).expect_code(1).expect_stderr(
+        "fcstats: error: ./config.yaml:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
+         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`; did you mean `stale_after`?",
+    );
+}
+
+#[test]
+fn a_missing_config_says_where_it_looked() {
+    let w = Workdir::new();
+    w.run(&["poll"])
+        .expect_code(1)
+        .expect_stderr("no config file: none given with --config or $FCSTATS_CONFIG, and none of ./config.yaml, /etc/fcstats/config.yaml exists");
+    w.run(&["-c", "nope.yaml", "poll"])
+        .expect_code(1)
+        .expect_stderr("cannot read config file nope.yaml: No such file");
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let w = Workdir::new();
+    w.run(&["poll", "--bogus"]).expect_code(2);
+    w.run(&["frobnicate"]).expect_code(2);
+    let help = w.run(&["--help"]);
+    help.expect_code(0);
+    let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Exit codes: 0 success, 1 error, 2 usage, 3 poll done but some collectors failed, 75 another poll holds the lock."), "{help}");
+    let poll_help = w.run(&["poll", "--help"]);
+    assert!(poll_help.stdout.contains("--at <TIME>"), "{poll_help}");
+}
+
+#[test]
+fn an_unwritable_database_location_is_an_error_naming_it() {
+    let w = Workdir::new();
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write("blocker", "a file, not a folder");
+    w.write(
+        "config.yaml",
+        "database: blocker/state.db\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.run(&["poll"])
+        .expect_code(1)
+        .expect_stderr("cannot open the lock file ./blocker/state.db.lock");
+}
