@@ -138,6 +138,7 @@ fn config_example_yaml_is_valid() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml");
     let w = Workdir::new();
     let run = w.run(&["--config", example.to_str().unwrap(), "config", "check"]);
-    run.expect_code(0).expect_stderr("password_env FC_WEST_PASSWORD is not set");
+    run.expect_code(0)
+        .expect_stderr("password_env FC_WEST_PASSWORD is not set");
     assert!(run.stdout.contains("- name: fc-west\n  ssh:\n    host: fc-west.example.net\n    port: 2222\n    user: admin\n"), "{run}");
 }
