@@ -28,32 +28,43 @@ impl CollectorRead {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict<'a> {
     /// At least one collector reports bps > 0; `bps` is the sum, `owner` the
     /// collector that now owns the key.
-    Up { bps: u64, owner: String },
+    Up { bps: u64, owner: &'a str },
     /// Every collector that lists the key reports 0 (or none lists it), and no
     /// collector that matters for it failed.
     Down,
     /// A collector that matters for the key (`blame`) failed this poll.
-    Unknown { blame: String },
+    Unknown { blame: &'a str },
 }
 
-/// Collectors reporting a key above 0, with their bps.
-type Reporters<'a> = Vec<(&'a str, u64)>;
+/// A verdict per key, borrowing from the reads and the snapshot.
+pub type Verdicts<'a> = HashMap<&'a Key, Verdict<'a>>;
+
+/// Per key while summing: the total and the collector reporting the most.
+#[derive(Default)]
+struct Acc<'a> {
+    sum: u64,
+    best: Option<(&'a str, u64)>,
+}
 
 /// The verdict for every key that is in the snapshot or in any successful read.
-pub fn aggregate(reads: &[CollectorRead], prior: &Snapshot) -> HashMap<Key, Verdict> {
-    // Per key: the sum of bps and the collectors reporting it above 0.
-    let mut seen: HashMap<&Key, (u64, Reporters)> = HashMap::new();
+pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdicts<'a> {
+    let mut seen: HashMap<&Key, Acc> = HashMap::with_capacity(prior.keys.len() + 64);
+    let mut read_ok: HashMap<&str, &Rows> = HashMap::new();
     for read in reads {
         let Some(rows) = read.rows() else { continue };
+        read_ok.insert(&read.collector, rows);
         for (key, &bps) in rows {
-            let entry = seen.entry(key).or_default();
+            let acc = seen.entry(key).or_default();
             if bps > 0 {
-                entry.0 = entry.0.saturating_add(bps);
-                entry.1.push((&read.collector, bps));
+                acc.sum = acc.sum.saturating_add(bps);
+                // Ties go to the collector first in config order.
+                if acc.best.is_none_or(|(_, b)| bps > b) {
+                    acc.best = Some((&read.collector, bps));
+                }
             }
         }
     }
@@ -67,38 +78,30 @@ pub fn aggregate(reads: &[CollectorRead], prior: &Snapshot) -> HashMap<Key, Verd
         .collect();
 
     seen.into_iter()
-        .map(|(key, (sum, reporters))| {
-            let prev = prior.keys.get(key);
-            let prev_owner = prev.and_then(|p| p.owner.as_deref());
-            let verdict = if !reporters.is_empty() {
-                Verdict::Up {
-                    bps: sum,
-                    owner: choose_owner(prev_owner, &reporters).to_owned(),
+        .map(|(key, acc)| {
+            let prev_owner = prior.keys.get(key).and_then(|p| p.owner.as_deref());
+            let verdict = match acc.best {
+                Some((best, _)) => {
+                    // The owner stays while it still reports the key above 0.
+                    let stays = prev_owner.filter(|o| {
+                        read_ok
+                            .get(o)
+                            .and_then(|rows| rows.get(key))
+                            .is_some_and(|&b| b > 0)
+                    });
+                    Verdict::Up {
+                        bps: acc.sum,
+                        owner: stays.unwrap_or(best),
+                    }
                 }
-            } else {
-                match blame(key, prev_owner, prior, &failed) {
-                    Some(c) => Verdict::Unknown {
-                        blame: c.to_owned(),
-                    },
+                None => match blame(key, prev_owner, prior, &failed) {
+                    Some(c) => Verdict::Unknown { blame: c },
                     None => Verdict::Down,
-                }
+                },
             };
-            (key.clone(), verdict)
+            (key, verdict)
         })
         .collect()
-}
-
-/// The owner stays while it still reports the key above 0; otherwise the
-/// collector reporting the most bps (ties: the first name) takes over.
-fn choose_owner<'a>(prev_owner: Option<&str>, reporters: &[(&'a str, u64)]) -> &'a str {
-    if let Some(&(c, _)) = reporters.iter().find(|(c, _)| Some(*c) == prev_owner) {
-        return c;
-    }
-    reporters
-        .iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
-        .map(|(c, _)| *c)
-        .expect("reporters is not empty")
 }
 
 /// A failed collector that matters for the key: its owner, or a collector
@@ -167,53 +170,57 @@ mod tests {
         }
     }
 
-    fn up(bps: u64, owner: &str) -> Verdict {
-        Verdict::Up {
-            bps,
-            owner: owner.into(),
-        }
-    }
-
-    fn unknown(c: &str) -> Verdict {
-        Verdict::Unknown { blame: c.into() }
+    /// Each exporter's verdict as text: `up BPS OWNER`, `down`, `unknown BLAME`.
+    fn judge(reads: &[CollectorRead], prior: &Snapshot) -> HashMap<String, String> {
+        aggregate(reads, prior)
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Verdict::Up { bps, owner } => format!("up {bps} {owner}"),
+                    Verdict::Down => "down".to_owned(),
+                    Verdict::Unknown { blame } => format!("unknown {blame}"),
+                };
+                (k.exporter.clone(), text)
+            })
+            .collect()
     }
 
     #[test]
     fn up_when_any_collector_reports_above_zero_and_bps_is_the_sum() {
-        let v = aggregate(
+        let v = judge(
             &[ok("a", &[("e1", 10)]), ok("b", &[("e1", 5)])],
             &Snapshot::default(),
         );
-        assert_eq!(v[&k("e1")], up(15, "a"));
+        assert_eq!(v["e1"], "up 15 a");
     }
 
     #[test]
     fn down_when_every_listing_collector_reports_zero() {
-        let v = aggregate(
+        let v = judge(
             &[ok("a", &[("e1", 0)]), ok("b", &[("e1", 0)])],
             &Snapshot::default(),
         );
-        assert_eq!(v[&k("e1")], Verdict::Down);
+        assert_eq!(v["e1"], "down");
     }
 
     #[test]
     fn migration_is_not_an_outage_and_the_owner_moves() {
         // e1 was owned by a; now a reports 0 and b reports 7.
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let v = aggregate(&[ok("a", &[("e1", 0)]), ok("b", &[("e1", 7)])], &p);
-        assert_eq!(v[&k("e1")], up(7, "b"));
+        let v = judge(&[ok("a", &[("e1", 0)]), ok("b", &[("e1", 7)])], &p);
+        assert_eq!(v["e1"], "up 7 b");
     }
 
     #[test]
     fn the_owner_stays_while_it_still_reports_above_zero() {
         let p = prior(&[("e1", State::Up, Some("b"))], &[]);
-        let v = aggregate(&[ok("a", &[("e1", 90)]), ok("b", &[("e1", 1)])], &p);
-        assert_eq!(v[&k("e1")], up(91, "b"));
+        let v = judge(&[ok("a", &[("e1", 90)]), ok("b", &[("e1", 1)])], &p);
+        assert_eq!(v["e1"], "up 91 b");
     }
 
     #[test]
     fn a_new_owner_is_the_collector_with_most_bps() {
-        let v = aggregate(
+        let v = judge(
             &[
                 ok("a", &[("e1", 1)]),
                 ok("b", &[("e1", 9)]),
@@ -221,7 +228,7 @@ mod tests {
             ],
             &Snapshot::default(),
         );
-        assert_eq!(v[&k("e1")], up(19, "b"));
+        assert_eq!(v["e1"], "up 19 b");
     }
 
     #[test]
@@ -230,8 +237,8 @@ mod tests {
             &[("e1", State::Up, Some("a"))],
             &[("a", &["e1"]), ("b", &["e1"])],
         );
-        let v = aggregate(&[failed("a"), ok("b", &[("e1", 0)])], &p);
-        assert_eq!(v[&k("e1")], unknown("a"));
+        let v = judge(&[failed("a"), ok("b", &[("e1", 0)])], &p);
+        assert_eq!(v["e1"], "unknown a");
     }
 
     #[test]
@@ -241,8 +248,8 @@ mod tests {
             &[("e1", State::Up, Some("b"))],
             &[("a", &["e1"]), ("b", &["e1"])],
         );
-        let v = aggregate(&[failed("a"), ok("b", &[("e1", 0)])], &p);
-        assert_eq!(v[&k("e1")], unknown("a"));
+        let v = judge(&[failed("a"), ok("b", &[("e1", 0)])], &p);
+        assert_eq!(v["e1"], "unknown a");
     }
 
     #[test]
@@ -251,36 +258,36 @@ mod tests {
             &[("e1", State::Up, Some("b"))],
             &[("a", &["e2"]), ("b", &["e1"])],
         );
-        let v = aggregate(&[failed("a"), ok("b", &[("e1", 0)])], &p);
-        assert_eq!(v[&k("e1")], Verdict::Down);
+        let v = judge(&[failed("a"), ok("b", &[("e1", 0)])], &p);
+        assert_eq!(v["e1"], "down");
     }
 
     #[test]
     fn up_wins_over_a_failed_owner() {
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let v = aggregate(&[failed("a"), ok("b", &[("e1", 3)])], &p);
-        assert_eq!(v[&k("e1")], up(3, "b"));
+        let v = judge(&[failed("a"), ok("b", &[("e1", 3)])], &p);
+        assert_eq!(v["e1"], "up 3 b");
     }
 
     #[test]
     fn a_vanished_key_is_down_when_no_collector_that_matters_failed() {
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let v = aggregate(&[ok("a", &[("e2", 4)])], &p);
-        assert_eq!(v[&k("e1")], Verdict::Down);
-        assert_eq!(v[&k("e2")], up(4, "a"));
+        let v = judge(&[ok("a", &[("e2", 4)])], &p);
+        assert_eq!(v["e1"], "down");
+        assert_eq!(v["e2"], "up 4 a");
     }
 
     #[test]
     fn a_vanished_key_is_unknown_when_its_owner_failed() {
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let v = aggregate(&[failed("a"), ok("b", &[])], &p);
-        assert_eq!(v[&k("e1")], unknown("a"));
+        let v = judge(&[failed("a"), ok("b", &[])], &p);
+        assert_eq!(v["e1"], "unknown a");
     }
 
     #[test]
     fn a_new_key_seen_at_zero_is_down_even_when_another_collector_failed() {
-        let v = aggregate(&[failed("a"), ok("b", &[("e9", 0)])], &Snapshot::default());
-        assert_eq!(v[&k("e9")], Verdict::Down);
+        let v = judge(&[failed("a"), ok("b", &[("e9", 0)])], &Snapshot::default());
+        assert_eq!(v["e9"], "down");
     }
 
     #[test]
@@ -289,8 +296,8 @@ mod tests {
             &[("e1", State::Up, Some("a")), ("e2", State::Down, None)],
             &[("a", &["e1"]), ("b", &["e2"])],
         );
-        let v = aggregate(&[failed("a"), failed("b")], &p);
-        assert_eq!(v[&k("e1")], unknown("a"));
-        assert_eq!(v[&k("e2")], unknown("b"));
+        let v = judge(&[failed("a"), failed("b")], &p);
+        assert_eq!(v["e1"], "unknown a");
+        assert_eq!(v["e2"], "unknown b");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::aggregate::{CollectorRead, Outcome, Verdict};
+use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
 use crate::model::{CollectorHealth, Key, KeyState, Rows, State};
 
 /// What happened to a key at this poll. Stored as the integer code.
@@ -50,14 +50,10 @@ pub struct KeyChange {
 
 /// Changes for every key whose verdict differs from what the snapshot holds.
 /// At most one change (one event) per key per poll. Sorted by key.
-pub fn step(
-    prior: &HashMap<Key, KeyState>,
-    verdicts: &HashMap<Key, Verdict>,
-    at: i64,
-) -> Vec<KeyChange> {
+pub fn step(prior: &HashMap<Key, KeyState>, verdicts: &Verdicts, at: i64) -> Vec<KeyChange> {
     let mut out: Vec<KeyChange> = verdicts
         .iter()
-        .filter_map(|(key, verdict)| {
+        .filter_map(|(&key, verdict)| {
             let (new, event) = step_key(prior.get(key), verdict, at)?;
             Some(KeyChange {
                 key: key.clone(),
@@ -78,10 +74,10 @@ fn event(kind: EventKind, collector: Option<&str>, bps: u64) -> Event {
     }
 }
 
-/// One key's move. `None` when nothing changed.
+/// One key's move. `None` when nothing changed (nothing is allocated then).
 pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(KeyState, Event)> {
-    let (state, bps, owner) = match verdict {
-        Verdict::Up { bps, owner } => (State::Up, *bps, Some(owner.as_str())),
+    let (state, bps, owner) = match *verdict {
+        Verdict::Up { bps, owner } => (State::Up, bps, Some(owner)),
         Verdict::Down => (State::Down, 0, None),
         Verdict::Unknown { blame } => {
             // A key never seen has nothing to be unknown about.
@@ -113,15 +109,8 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
     };
     // Down keeps the last owner: it still matters for the key (SPEC §2).
     let new_owner = owner.or(prev.owner.as_deref());
-    let mut new = KeyState {
-        unknown_since: None,
-        owner: new_owner.map(str::to_owned),
-        bps,
-        ..prev.clone()
-    };
-    let kind = if state != prev.state {
-        new.state = state;
-        new.since = at;
+    let transition = state != prev.state;
+    let kind = if transition {
         match state {
             State::Up => EventKind::Up,
             State::Down => EventKind::Down,
@@ -136,6 +125,14 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
     let collector = match kind {
         EventKind::Down => prev.owner.as_deref(),
         _ => new_owner,
+    };
+    let new = KeyState {
+        state,
+        since: if transition { at } else { prev.since },
+        unknown_since: None,
+        owner: new_owner.map(str::to_owned),
+        bps,
+        first_seen: prev.first_seen,
     };
     Some((new, event(kind, collector, bps)))
 }
@@ -234,15 +231,12 @@ mod tests {
         }
     }
 
-    fn up(bps: u64, owner: &str) -> Verdict {
-        Verdict::Up {
-            bps,
-            owner: owner.into(),
-        }
+    fn up(bps: u64, owner: &str) -> Verdict<'_> {
+        Verdict::Up { bps, owner }
     }
 
-    fn unknown(c: &str) -> Verdict {
-        Verdict::Unknown { blame: c.into() }
+    fn unknown(blame: &str) -> Verdict<'_> {
+        Verdict::Unknown { blame }
     }
 
     fn kind(prev: Option<&KeyState>, v: &Verdict) -> Option<EventKind> {
@@ -354,12 +348,8 @@ mod tests {
             (b.clone(), ks(State::Up, 10, Some("x"))),
         ]
         .into();
-        let verdicts: HashMap<Key, Verdict> = [
-            (a.clone(), up(1, "x")),
-            (b.clone(), Verdict::Down),
-            (c.clone(), Verdict::Down),
-        ]
-        .into();
+        let verdicts: Verdicts =
+            [(&a, up(1, "x")), (&b, Verdict::Down), (&c, Verdict::Down)].into();
         let changes = step(&prior, &verdicts, 500);
         let got: Vec<(Key, EventKind)> =
             changes.into_iter().map(|c| (c.key, c.event.kind)).collect();

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use crate::aggregate::{aggregate, CollectorRead, Outcome, Verdict};
+use crate::aggregate::{aggregate, CollectorRead, Outcome, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
 use crate::source;
@@ -23,10 +23,7 @@ pub struct Summary {
     pub transitions: usize,
 }
 
-fn summarize(
-    verdicts: &std::collections::HashMap<crate::model::Key, Verdict>,
-    changes: &[KeyChange],
-) -> Summary {
+fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
     let mut s = Summary::default();
     for v in verdicts.values() {
         match v {
@@ -54,7 +51,7 @@ fn log_change(c: &KeyChange) {
             c.event.bps
         ),
         EventKind::Unknown => {
-            log::info!("unknown: exporter={e} interface={i} collectors={collector}")
+            log::debug!("unknown: exporter={e} interface={i} collectors={collector}")
         }
         EventKind::Moved => log::debug!("moved: exporter={e} interface={i} collectors={collector}"),
         _ => log::debug!(
@@ -113,9 +110,17 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         }
     }
 
+    log::debug!("read collectors in {:.3}s", started.elapsed().as_secs_f64());
     let snap = store.load()?;
+    log::debug!(
+        "loaded the snapshot ({} keys) at {:.3}s",
+        snap.keys.len(),
+        started.elapsed().as_secs_f64()
+    );
     let verdicts = aggregate(&reads, &snap);
+    log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
     let changes = state::step(&snap.keys, &verdicts, at);
+    log::trace!("stepped at {:.3}s", started.elapsed().as_secs_f64());
     let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);
     let listings: Vec<_> = reads
         .iter()
@@ -125,6 +130,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
                 .then(|| (r.collector.clone(), added, removed))
         })
         .collect();
+    log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
     store.record(&PollRecord {
         at,
         ok: reads.len() - failed.len(),
