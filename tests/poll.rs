@@ -595,3 +595,38 @@ fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
         "nothing to try: no agent, none of the identity files exists, no password configured",
     );
 }
+
+#[test]
+fn host_key_check_off_reads_an_unknown_host_with_a_warning() {
+    let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
+    t.w.write("known_hosts", "");
+    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
+    t.w.write(
+        "config.yaml",
+        cfg.replace("  retries: 0\n", "  retries: 0\n  host_key_check: off\n"),
+    );
+    t.poll_at(T1)
+        .expect_code(0)
+        .expect_stderr(
+            "fcstats: warning: collector fc-a: host key checking is off (host_key_check: off)",
+        )
+        .expect_stderr("fcstats: warning: collector fc-b: host key checking is off");
+    assert_eq!(
+        std::fs::read_to_string(t.w.path("known_hosts")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn a_file_larger_than_max_bytes_is_refused() {
+    let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
+    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
+    let cfg = cfg.replace(
+        &format!("port: {},", t.a.port),
+        &format!("port: {}, max_bytes: 100,", t.a.port),
+    );
+    t.w.write("config.yaml", cfg);
+    t.poll_at(T1)
+        .expect_code(3)
+        .expect_stderr("collector fc-a failed: the file is larger than max_bytes (100); raise max_bytes if that is expected");
+}
