@@ -19,22 +19,8 @@ impl Two {
     fn new(a_rows: &[(&str, u64)], b_rows: &[(&str, u64)]) -> Two {
         let w = Workdir::new();
         let key = w.keygen("client");
-        let a = Sshd::start(
-            &w,
-            "fc-a",
-            SshdOptions {
-                authorized_keys: &[&key],
-                password_auth: false,
-            },
-        );
-        let b = Sshd::start(
-            &w,
-            "fc-b",
-            SshdOptions {
-                authorized_keys: &[&key],
-                password_auth: false,
-            },
-        );
+        let a = Sshd::with_key(&w, "fc-a", &key);
+        let b = Sshd::with_key(&w, "fc-b", &key);
         w.write("known_hosts", a.known_hosts_line() + &b.known_hosts_line());
         let fa = w.write("fc-a.txt", stats_file(a_rows));
         let fb = w.write("fc-b.txt", stats_file(b_rows));
@@ -155,14 +141,7 @@ fn a_stopped_collector_exits_3_names_it_and_leaves_its_exporters_unknown() {
         [format!("fc-a|0|connection refused by 127.0.0.1:{} (is sshd running and listening on port {}?)", t.a.port, t.a.port)]
     );
     // The collector comes back with 10.0.0.1 gone to 0: now that is a real outage.
-    t.a = Sshd::start(
-        &t.w,
-        "fc-a2",
-        SshdOptions {
-            authorized_keys: &[&t.w.path("client")],
-            password_auth: false,
-        },
-    );
+    t.a = Sshd::with_key(&t.w, "fc-a2", &t.w.path("client"));
     let fa =
         t.w.write("fc-a.txt", stats_file(&[("10.0.0.1", 0), ("10.0.0.2", 0)]));
     t.w.write(
@@ -222,14 +201,12 @@ fn an_unknown_host_key_is_refused_and_accept_new_learns_it() {
         t.a.port
     ));
 
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    t.w.write(
-        "config.yaml",
-        cfg.replace(
+    t.w.edit("config.yaml", |c| {
+        c.replace(
             "  retries: 0\n",
             "  retries: 0\n  host_key_check: accept-new\n",
-        ),
-    );
+        )
+    });
     t.poll_at(T2).expect_code(0).expect_stderr("(accept-new)");
     let known = std::fs::read_to_string(t.w.path("known_hosts")).unwrap();
     assert_eq!(known, t.b.known_hosts_line() + &t.a.known_hosts_line());
@@ -246,14 +223,12 @@ fn a_changed_host_key_is_refused_even_with_accept_new() {
         "known_hosts",
         format!("[127.0.0.1]:{} {}\n", t.a.port, other_pub.join(" ")) + &t.b.known_hosts_line(),
     );
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    t.w.write(
-        "config.yaml",
-        cfg.replace(
+    t.w.edit("config.yaml", |c| {
+        c.replace(
             "  retries: 0\n",
             "  retries: 0\n  host_key_check: accept-new\n",
-        ),
-    );
+        )
+    });
     t.poll_at(T1).expect_code(3).expect_stderr(&format!(
         "collector fc-a failed: HOST KEY CHANGED for [127.0.0.1]:{}",
         t.a.port
@@ -270,11 +245,10 @@ fn a_server_that_never_speaks_is_abandoned_after_the_timeout() {
         std::thread::sleep(Duration::from_secs(8));
         drop(conn);
     });
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    let cfg = cfg
-        .replace("  timeout: 5s\n", "  timeout: 1s\n")
-        .replace(&format!("port: {},", t.a.port), &format!("port: {port},"));
-    t.w.write("config.yaml", cfg);
+    t.w.edit("config.yaml", |cfg| {
+        cfg.replace("  timeout: 5s\n", "  timeout: 1s\n")
+            .replace(&format!("port: {},", t.a.port), &format!("port: {port},"))
+    });
     let run = t.poll_at(T1);
     run.expect_code(3)
         .expect_stderr("collector fc-a failed: SSH handshake timed out after 1s (timeout): the server accepted the connection but did not speak SSH");
@@ -403,11 +377,10 @@ fn overlapping_polls_give_75_at_once() {
     // The first poll hangs for its 3s timeout on a server that never speaks.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    let cfg = cfg
-        .replace("  timeout: 5s\n", "  timeout: 3s\n")
-        .replace(&format!("port: {},", t.a.port), &format!("port: {port},"));
-    t.w.write("config.yaml", cfg);
+    t.w.edit("config.yaml", |cfg| {
+        cfg.replace("  timeout: 5s\n", "  timeout: 3s\n")
+            .replace(&format!("port: {},", t.a.port), &format!("port: {port},"))
+    });
     let mut first =
         t.w.command(&["poll", "--at", T1])
             .stderr(std::process::Stdio::null())
@@ -483,24 +456,13 @@ fn a_stale_local_file_fails_its_collector() {
 fn an_openssh_rsa_key_authenticates_after_a_missing_identity_is_skipped() {
     let w = Workdir::new();
     let rsa = w.keygen_type("client-rsa", "rsa");
-    let sshd = Sshd::start(
-        &w,
-        "fc-rsa",
-        SshdOptions {
-            authorized_keys: &[&rsa],
-            password_auth: false,
-        },
-    );
-    w.write("known_hosts", sshd.known_hosts_line());
-    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5), ("10.0.0.2", 0)]));
+    let (sshd, file) = single(&w, "fc-rsa", &rsa, &[("10.0.0.1", 5), ("10.0.0.2", 0)]);
     let missing = w.path("no-such-key");
     config(&w, &missing, &ssh_collector("fc-rsa", &sshd, &file));
-    let cfg = std::fs::read_to_string(w.path("config.yaml")).unwrap();
     let both = format!("[{}, {}]", missing.display(), rsa.display());
-    w.write(
-        "config.yaml",
-        cfg.replace(&format!("[{}]", missing.display()), &both),
-    );
+    w.edit("config.yaml", |c| {
+        c.replace(&format!("[{}]", missing.display()), &both)
+    });
     w.run(&["poll"])
         .expect_code(0)
         .expect_stderr("2 keys: 1 up, 1 down, 0 unknown");
@@ -511,16 +473,7 @@ fn a_key_the_server_refuses_is_an_authentication_failure_naming_what_was_tried()
     let w = Workdir::new();
     let allowed = w.keygen("allowed");
     let other = w.keygen("other");
-    let sshd = Sshd::start(
-        &w,
-        "fc",
-        SshdOptions {
-            authorized_keys: &[&allowed],
-            password_auth: false,
-        },
-    );
-    w.write("known_hosts", sshd.known_hosts_line());
-    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    let (sshd, file) = single(&w, "fc", &allowed, &[("10.0.0.1", 5)]);
     config(&w, &other, &ssh_collector("fc", &sshd, &file));
     w.run(&["poll"]).expect_code(1).expect_stderr(&format!(
         "collector fc failed: authentication failed for user {} (tried key {})",
@@ -533,16 +486,7 @@ fn a_key_the_server_refuses_is_an_authentication_failure_naming_what_was_tried()
 fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
     let w = Workdir::new();
     let key = w.keygen("agent-key");
-    let sshd = Sshd::start(
-        &w,
-        "fc-agent",
-        SshdOptions {
-            authorized_keys: &[&key],
-            password_auth: false,
-        },
-    );
-    w.write("known_hosts", sshd.known_hosts_line());
-    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    let (sshd, file) = single(&w, "fc-agent", &key, &[("10.0.0.1", 5)]);
     w.write(
         "config.yaml",
         format!(
@@ -600,11 +544,9 @@ fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
 fn host_key_check_off_reads_an_unknown_host_with_a_warning() {
     let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
     t.w.write("known_hosts", "");
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    t.w.write(
-        "config.yaml",
-        cfg.replace("  retries: 0\n", "  retries: 0\n  host_key_check: off\n"),
-    );
+    t.w.edit("config.yaml", |c| {
+        c.replace("  retries: 0\n", "  retries: 0\n  host_key_check: off\n")
+    });
     t.poll_at(T1)
         .expect_code(0)
         .expect_stderr(
@@ -620,12 +562,12 @@ fn host_key_check_off_reads_an_unknown_host_with_a_warning() {
 #[test]
 fn a_file_larger_than_max_bytes_is_refused() {
     let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
-    let cfg = std::fs::read_to_string(t.w.path("config.yaml")).unwrap();
-    let cfg = cfg.replace(
-        &format!("port: {},", t.a.port),
-        &format!("port: {}, max_bytes: 100,", t.a.port),
-    );
-    t.w.write("config.yaml", cfg);
+    t.w.edit("config.yaml", |cfg| {
+        cfg.replace(
+            &format!("port: {},", t.a.port),
+            &format!("port: {}, max_bytes: 100,", t.a.port),
+        )
+    });
     t.poll_at(T1)
         .expect_code(3)
         .expect_stderr("collector fc-a failed: the file is larger than max_bytes (100); raise max_bytes if that is expected");

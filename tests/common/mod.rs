@@ -160,6 +160,12 @@ impl Workdir {
         }
     }
 
+    /// Rewrites a file through `f`.
+    pub fn edit(&self, name: &str, f: impl FnOnce(String) -> String) {
+        let text = fs::read_to_string(self.path(name)).unwrap();
+        self.write(name, f(text));
+    }
+
     /// Generates an ed25519 key pair; returns the private key's path.
     pub fn keygen(&self, name: &str) -> PathBuf {
         self.keygen_type(name, "ed25519")
@@ -306,6 +312,18 @@ impl Sshd {
         panic!("sshd did not start; run `{SSHD} -D -e -f CONFIG` by hand to see why");
     }
 
+    /// An sshd accepting `key` only.
+    pub fn with_key(w: &Workdir, name: &str, key: &Path) -> Sshd {
+        Sshd::start(
+            w,
+            name,
+            SshdOptions {
+                authorized_keys: &[key],
+                password_auth: false,
+            },
+        )
+    }
+
     /// The known_hosts line OpenSSH writes for this server.
     pub fn known_hosts_line(&self) -> String {
         format!("[127.0.0.1]:{} {}\n", self.port, self.host_key)
@@ -346,4 +364,13 @@ pub fn config(w: &Workdir, key: &Path, collectors: &str) -> PathBuf {
             w.path("known_hosts").display()
         ),
     )
+}
+
+/// One sshd collector accepting `key`, its host key in known_hosts, serving
+/// `rows` as fc.txt. Returns the server and the file's path.
+pub fn single(w: &Workdir, name: &str, key: &Path, rows: &[(&str, u64)]) -> (Sshd, PathBuf) {
+    let sshd = Sshd::with_key(w, name, key);
+    w.write("known_hosts", sshd.known_hosts_line());
+    let file = w.write("fc.txt", stats_file(rows));
+    (sshd, file)
 }
