@@ -25,21 +25,28 @@ fn init_logging(cli: &Cli) {
         (false, 1) => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     };
+    // The logger passes everything; the level is log's max level, so that the
+    // config's `log.level` can still change it.
     let mut b = env_logger::Builder::new();
-    b.filter_level(level).format(|f, r| match r.level() {
-        log::Level::Info => writeln!(f, "fcstats: {}", r.args()),
-        log::Level::Warn => writeln!(f, "fcstats: warning: {}", r.args()),
-        l => writeln!(
-            f,
-            "fcstats: {}: {}",
-            l.as_str().to_ascii_lowercase(),
-            r.args()
-        ),
-    });
-    if let Ok(filters) = std::env::var("RUST_LOG") {
-        b.parse_filters(&filters);
+    b.filter_level(log::LevelFilter::Trace)
+        .format(|f, r| match r.level() {
+            log::Level::Info => writeln!(f, "fcstats: {}", r.args()),
+            log::Level::Warn => writeln!(f, "fcstats: warning: {}", r.args()),
+            l => writeln!(
+                f,
+                "fcstats: {}: {}",
+                l.as_str().to_ascii_lowercase(),
+                r.args()
+            ),
+        });
+    let rust_log = std::env::var("RUST_LOG").ok();
+    if let Some(filters) = &rust_log {
+        b.parse_filters(filters);
     }
     b.init();
+    if rust_log.is_none() {
+        log::set_max_level(level);
+    }
 }
 
 /// The config's `log.level` applies unless -v, -q or RUST_LOG said otherwise.

@@ -130,7 +130,7 @@ fn an_unwritable_database_location_is_an_error_naming_it() {
     );
     w.run(&["poll"])
         .expect_code(1)
-        .expect_stderr("cannot open the lock file ./blocker/state.db.lock");
+        .expect_stderr("fcstats: error: cannot create the database folder ./blocker: File exists");
 }
 
 #[test]
@@ -141,4 +141,22 @@ fn config_example_yaml_is_valid() {
     run.expect_code(0)
         .expect_stderr("password_env FC_WEST_PASSWORD is not set");
     assert!(run.stdout.contains("- name: fc-west\n  ssh:\n    host: fc-west.example.net\n    port: 2222\n    user: admin\n"), "{run}");
+}
+
+#[test]
+fn the_database_folder_is_created_and_log_level_debug_applies() {
+    let w = Workdir::new();
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write(
+        "config.yaml",
+        "database: var/lib/fcstats/state.db\nstale_after: 0\nlog: {level: debug}\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.run(&["poll"])
+        .expect_code(0)
+        .expect_stderr("fcstats: debug: collector here: ")
+        .expect_stderr("1 keys: 1 up, 0 down, 0 unknown; 0 transitions");
+    assert!(w.path("var/lib/fcstats/state.db").exists());
+    // -q wins over the config's level: only warnings and errors.
+    let quiet = w.run(&["-q", "poll", "--at", "2099-01-01"]);
+    assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{quiet}");
 }

@@ -155,7 +155,7 @@ fn a_stopped_collector_exits_3_names_it_and_leaves_its_exporters_unknown() {
     );
     t.poll_at(T3)
         .expect_code(0)
-        .expect_stderr("3 keys: 1 up, 2 down, 0 unknown; 1 transitions")
+        .expect_stderr("3 keys: 1 up, 2 down, 0 unknown; 1 transition")
         .expect_stderr(
             "fcstats: warning: down: exporter=10.0.0.1 interface=- collectors=fc-a bps=0",
         );

@@ -148,7 +148,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         format!(" (failed: {})", failed.join(", "))
     };
     log::info!(
-        "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown; {} transitions; {:.2}s",
+        "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown; {} transition{}; {:.2}s",
         rfc3339(at),
         reads.len() - failed.len(),
         reads.len(),
@@ -157,6 +157,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         s.down,
         s.unknown,
         s.transitions,
+        if s.transitions == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     );
     Ok(match failed.len() {

@@ -32,8 +32,10 @@ pub fn lock_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Takes the lock at once or fails with `LockHeld`; never waits.
+/// Takes the lock at once or fails with `LockHeld`; never waits. Creates the
+/// database's folder if it is missing.
 pub fn acquire(db: &Path) -> Result<PollLock> {
+    super::create_parent(db)?;
     let path = lock_path(db);
     let file = OpenOptions::new()
         .create(true)
