@@ -40,6 +40,71 @@ pub enum State {
     Up,
 }
 
+/// Where a key stands at a moment: what reports need to rebuild its history.
+/// Stored with every event as the status *before* it (`event.prev`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Not yet seen.
+    Unseen = 0,
+    Down = 1,
+    Up = 2,
+    /// Unknown; the last known state was down.
+    UnknownDown = 3,
+    /// Unknown; the last known state was up.
+    UnknownUp = 4,
+}
+
+impl Status {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Status> {
+        [
+            Status::Unseen,
+            Status::Down,
+            Status::Up,
+            Status::UnknownDown,
+            Status::UnknownUp,
+        ]
+        .get(usize::try_from(code).ok()?)
+        .copied()
+    }
+
+    /// A key's current status from its snapshot row (`None`: never seen).
+    pub fn of(k: Option<&KeyState>) -> Status {
+        match k {
+            None => Status::Unseen,
+            Some(k) => match (k.state, k.unknown_since.is_some()) {
+                (State::Down, false) => Status::Down,
+                (State::Up, false) => Status::Up,
+                (State::Down, true) => Status::UnknownDown,
+                (State::Up, true) => Status::UnknownUp,
+            },
+        }
+    }
+
+    /// The last known state, if any (down while unknown still counts as down
+    /// for outages: a transition is a change of *known* state).
+    pub fn known(self) -> Option<State> {
+        match self {
+            Status::Unseen => None,
+            Status::Down | Status::UnknownDown => Some(State::Down),
+            Status::Up | Status::UnknownUp => Some(State::Up),
+        }
+    }
+
+    /// As reports show it: up, down, unknown (or unseen).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unseen => "unseen",
+            Status::Down => "down",
+            Status::Up => "up",
+            Status::UnknownDown | Status::UnknownUp => "unknown",
+        }
+    }
+}
+
 /// What the snapshot holds for one key (SPEC §3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyState {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
-use crate::model::{CollectorHealth, Key, KeyState, Rows, State};
+use crate::model::{CollectorHealth, Key, KeyState, Rows, State, Status};
 
 /// What happened to a key at this poll. Stored as the integer code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +30,36 @@ impl EventKind {
     pub fn code(self) -> i64 {
         self as i64
     }
+
+    pub fn from_code(code: i64) -> Option<EventKind> {
+        use EventKind::*;
+        [BaselineUp, BaselineDown, Down, Up, Unknown, Known, Moved]
+            .get(usize::try_from(code - 1).ok()?)
+            .copied()
+    }
+
+    /// The key's status after an event of this kind, given the one before.
+    pub fn after(self, prev: Status) -> Status {
+        match self {
+            EventKind::BaselineUp | EventKind::Up | EventKind::Moved => Status::Up,
+            EventKind::BaselineDown | EventKind::Down => Status::Down,
+            EventKind::Unknown => match prev.known() {
+                Some(State::Down) => Status::UnknownDown,
+                _ => Status::UnknownUp,
+            },
+            EventKind::Known => match prev {
+                Status::UnknownDown => Status::Down,
+                _ => Status::Up,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub kind: EventKind,
+    /// The key's status just before the event.
+    pub prev: Status,
     /// Down: the owner before; up/baseline up/moved: the new owner;
     /// unknown: the failed collector that made it unknown.
     pub collector: Option<String>,
@@ -66,9 +91,10 @@ pub fn step(prior: &HashMap<Key, KeyState>, verdicts: &Verdicts, at: i64) -> Vec
     out
 }
 
-fn event(kind: EventKind, collector: Option<&str>, bps: u64) -> Event {
+fn event(kind: EventKind, prev: Option<&KeyState>, collector: Option<&str>, bps: u64) -> Event {
     Event {
         kind,
+        prev: Status::of(prev),
         collector: collector.map(str::to_owned),
         bps,
     }
@@ -89,7 +115,10 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
                 unknown_since: Some(at),
                 ..prev.clone()
             };
-            return Some((new, event(EventKind::Unknown, Some(blame), prev.bps)));
+            return Some((
+                new,
+                event(EventKind::Unknown, Some(prev), Some(blame), prev.bps),
+            ));
         }
     };
     let Some(prev) = prev else {
@@ -105,7 +134,7 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
             bps,
             first_seen: at,
         };
-        return Some((new, event(kind, owner, bps)));
+        return Some((new, event(kind, None, owner, bps)));
     };
     // Down keeps the last owner: it still matters for the key (SPEC §2).
     let new_owner = owner.or(prev.owner.as_deref());
@@ -134,7 +163,7 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
         bps,
         first_seen: prev.first_seen,
     };
-    Some((new, event(kind, collector, bps)))
+    Some((new, event(kind, Some(prev), collector, bps)))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,7 +275,8 @@ mod tests {
     #[test]
     fn first_sight_is_a_baseline_never_a_transition() {
         let (s, e) = step_key(None, &up(7, "a"), 500).unwrap();
-        assert_eq!(e, event(EventKind::BaselineUp, Some("a"), 7));
+        assert_eq!(e, event(EventKind::BaselineUp, None, Some("a"), 7));
+        assert_eq!(e.prev, Status::Unseen);
         assert_eq!(
             s,
             KeyState {
@@ -259,6 +289,21 @@ mod tests {
             }
         );
         assert_eq!(kind(None, &Verdict::Down), Some(EventKind::BaselineDown));
+    }
+
+    #[test]
+    fn event_and_status_codes_round_trip() {
+        for code in 1..=7 {
+            assert_eq!(EventKind::from_code(code).unwrap().code(), code);
+        }
+        assert_eq!(EventKind::from_code(0), None);
+        assert_eq!(EventKind::from_code(8), None);
+        for code in 0..=4 {
+            assert_eq!(Status::from_code(code).unwrap().code(), code);
+        }
+        assert_eq!(Status::from_code(5), None);
+        assert_eq!(EventKind::Known.after(Status::UnknownDown), Status::Down);
+        assert_eq!(EventKind::Unknown.after(Status::Down), Status::UnknownDown);
     }
 
     #[test]
@@ -278,7 +323,8 @@ mod tests {
     fn up_to_down_is_a_transition_dated_at_this_poll_naming_the_old_owner() {
         let prev = ks(State::Up, 10, Some("a"));
         let (s, e) = step_key(Some(&prev), &Verdict::Down, 500).unwrap();
-        assert_eq!(e, event(EventKind::Down, Some("a"), 0));
+        assert_eq!(e, event(EventKind::Down, Some(&prev), Some("a"), 0));
+        assert_eq!(e.prev, Status::Up);
         assert_eq!(
             (s.state, s.since, s.owner.as_deref()),
             (State::Down, 500, Some("a"))
@@ -290,7 +336,8 @@ mod tests {
     fn down_to_up_is_a_transition() {
         let prev = ks(State::Down, 10, Some("a"));
         let (s, e) = step_key(Some(&prev), &up(9, "b"), 500).unwrap();
-        assert_eq!(e, event(EventKind::Up, Some("b"), 9));
+        assert_eq!(e, event(EventKind::Up, Some(&prev), Some("b"), 9));
+        assert_eq!(e.prev, Status::Down);
         assert_eq!((s.state, s.since, s.bps), (State::Up, 500, 9));
     }
 
@@ -309,7 +356,8 @@ mod tests {
     fn entering_unknown_keeps_the_known_state_and_is_recorded_once() {
         let prev = ks(State::Up, 10, Some("a"));
         let (s, e) = step_key(Some(&prev), &unknown("a"), 500).unwrap();
-        assert_eq!(e, event(EventKind::Unknown, Some("a"), 100));
+        assert_eq!(e, event(EventKind::Unknown, Some(&prev), Some("a"), 100));
+        assert_eq!(e.kind.after(e.prev), Status::UnknownUp);
         assert_eq!(
             (s.state, s.since, s.unknown_since),
             (State::Up, 10, Some(500))

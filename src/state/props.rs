@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::aggregate::aggregate;
-use crate::model::Snapshot;
+use crate::model::{Snapshot, Status};
 
 const COLLECTORS: [&str; 3] = ["a", "b", "c"];
 const EXPORTERS: [&str; 4] = ["e1", "e2", "e3", "e4"];
@@ -74,6 +74,10 @@ proptest! {
             let changes = step(&snap.keys, &verdicts, at);
             for c in &changes {
                 let prev = snap.keys.get(&c.key);
+                // Every event carries the status before it, and its kind maps it
+                // to the status after: the history can be replayed from events alone.
+                prop_assert_eq!(c.event.prev, Status::of(prev));
+                prop_assert_eq!(c.event.kind.after(c.event.prev), Status::of(Some(&c.new)));
                 let verdict = &verdicts[&&c.key];
                 match c.event.kind {
                     // Baselines only on first sight, and only once.

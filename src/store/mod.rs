@@ -169,12 +169,13 @@ impl Store {
                 None => None,
             };
             tx.prepare_cached(
-                "INSERT INTO event (at, key, kind, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO event (at, key, kind, prev, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 poll.at,
                 id,
                 c.event.kind.code(),
+                c.event.prev.code(),
                 collector,
                 c.event.bps as i64
             ])?;

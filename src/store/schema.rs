@@ -40,11 +40,14 @@ CREATE TABLE poll (
     failed INTEGER NOT NULL          -- collectors failed
 );
 -- kind: 1 baseline up, 2 baseline down, 3 down, 4 up, 5 unknown, 6 known, 7 moved
+-- prev: the key's status before the event: 0 unseen, 1 down, 2 up,
+--       3 unknown (last known down), 4 unknown (last known up)
 CREATE TABLE event (
     id        INTEGER PRIMARY KEY,
     at        INTEGER NOT NULL,
     key       INTEGER NOT NULL REFERENCES key(id),
     kind      INTEGER NOT NULL,
+    prev      INTEGER NOT NULL,
     collector INTEGER,
     bps       INTEGER NOT NULL
 );

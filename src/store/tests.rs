@@ -15,6 +15,7 @@ fn change(e: &str, state: State, at: i64, kind: EventKind, owner: &str) -> KeyCh
         },
         event: Event {
             kind,
+            prev: crate::model::Status::Unseen,
             collector: Some(owner.into()),
             bps: 5,
         },
