@@ -1,0 +1,4 @@
+//! The five answers (SPEC §4): windows, accounting, and the history they read.
+
+pub mod accounting;
+pub mod window;
