@@ -6,6 +6,7 @@ mod cmd;
 mod config;
 mod exit;
 mod model;
+mod output;
 mod report;
 mod source;
 mod state;

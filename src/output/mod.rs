@@ -1,0 +1,120 @@
+//! Output formats. A report is columns and rows of typed values; each format is
+//! one file behind `Format` and returns bytes. stdout carries nothing else.
+
+mod csv;
+mod json;
+mod table;
+mod tsv;
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Result;
+use clap::ValueEnum;
+
+use crate::time::rfc3339;
+
+/// One cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    /// A point in time (unix seconds); `None` when there is none.
+    Time(Option<i64>),
+    /// A duration in whole seconds.
+    Secs(i64),
+    /// A percentage; `None` when undefined (nothing observed).
+    Pct(Option<f64>),
+}
+
+impl Value {
+    pub fn text(s: impl Into<String>) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// The form machine formats use: RFC 3339 UTC, whole seconds, `""` for none.
+    pub fn machine(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Int(n) | Value::Secs(n) => n.to_string(),
+            Value::Time(t) => t.map(rfc3339).unwrap_or_default(),
+            Value::Pct(p) => p.map(|p| format!("{p:.3}")).unwrap_or_default(),
+        }
+    }
+}
+
+/// What a report command produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Field names (SPEC §6); stable for scripts.
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Value>>,
+    /// A line under the table for people; machine formats leave it out.
+    pub note: Option<String>,
+}
+
+pub trait Format {
+    /// The whole output; `header` false leaves out the header line (csv/tsv).
+    fn render(&self, report: &Report, header: bool) -> Vec<u8>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatName {
+    /// For people: aligned columns, local time, durations like 1h 20m
+    Table,
+    /// One array of objects
+    Json,
+    /// Comma-separated, quoted where needed
+    Csv,
+    /// Tab-separated
+    Tsv,
+}
+
+pub fn formatter(name: FormatName) -> Box<dyn Format> {
+    match name {
+        FormatName::Table => Box::new(table::Table),
+        FormatName::Json => Box::new(json::Json),
+        FormatName::Csv => Box::new(csv::Csv),
+        FormatName::Tsv => Box::new(tsv::Tsv),
+    }
+}
+
+/// Table on a terminal, tsv when piped.
+pub fn default_format() -> FormatName {
+    if std::io::stdout().is_terminal() {
+        FormatName::Table
+    } else {
+        FormatName::Tsv
+    }
+}
+
+/// Writes the report to stdout.
+pub fn print(report: &Report, format: Option<FormatName>, header: bool) -> Result<()> {
+    let bytes = formatter(format.unwrap_or_else(default_format)).render(report, header);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `1h 20m`, `2d 3h`, `45s`: the two largest units.
+pub fn human_duration(secs: i64) -> String {
+    if secs <= 0 {
+        return "0s".into();
+    }
+    let parts: Vec<String> = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        .iter()
+        .scan(secs, |rest, &(unit, size)| {
+            let n = *rest / size;
+            *rest %= size;
+            Some((n, unit))
+        })
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests;
