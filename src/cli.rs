@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::FormatName;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +54,16 @@ pub enum Command {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
+    /// Answer a question from the recorded history
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// Run the whole pipeline on bundled data in a temp dir and print every report
+    Demo {
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Work with the config file
     Config {
         #[command(subcommand)]
@@ -63,4 +75,95 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Validate the config and print it resolved (defaults filled in, secrets masked)
     Check,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format [default: table on a terminal, tsv when piped]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatName>,
+
+    /// Leave out the header line (csv, tsv)
+    #[arg(long)]
+    pub no_header: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// The last DUR (s, m, h, d, w units), e.g. 10m, 24h, 7d
+    #[arg(long, value_name = "DUR", conflicts_with_all = ["month", "from"])]
+    pub since: Option<String>,
+
+    /// From now minus one calendar month
+    #[arg(long, conflicts_with = "from")]
+    pub month: bool,
+
+    /// Window start: RFC 3339, or YYYY-MM-DD [HH:MM[:SS]] in local time
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+
+    /// Window end [default: now]; same forms as --from
+    #[arg(long, value_name = "T", requires = "from")]
+    pub to: Option<String>,
+
+    /// Evaluate as of T instead of now (same forms as --from)
+    #[arg(long, value_name = "T")]
+    pub now: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StateFilter {
+    Up,
+    Down,
+    Unknown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The current state of every key, and the last poll's collectors
+    Status {
+        /// Only keys in this state
+        #[arg(long, value_enum)]
+        state: Option<StateFilter>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// The health of every configured collector
+    Collectors {
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Every up->down transition in the window, newest first [default window: --since 10m]
+    Down {
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Every down->up transition in the window, with the outage's length [default window: --since 10m]
+    Up {
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Cumulative downtime per key, most first [default window: --month]
+    Downtime {
+        #[command(flatten)]
+        window: WindowArgs,
+        /// Only this exporter
+        #[arg(long, value_name = "X")]
+        exporter: Option<String>,
+        /// Only this interface (`-` or "" for none)
+        #[arg(long, value_name = "Y")]
+        interface: Option<String>,
+        /// One summary row over all keys
+        #[arg(long)]
+        total: bool,
+        /// Also list keys without downtime
+        #[arg(long, conflicts_with = "total")]
+        all: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
 }

@@ -59,6 +59,9 @@ fn apply_config_level(cli: &Cli, level: log::LevelFilter) {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
+    if let Command::Demo { out } = &cli.command {
+        return cmd::demo::run(out);
+    }
     let cfg = cmd::load_config(cli.config.as_deref())?;
     apply_config_level(cli, cfg.log.level);
     match &cli.command {
@@ -66,6 +69,10 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
             let at = at.as_deref().map(time::parse).transpose()?;
             cmd::poll::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), at)
         }
+        Command::Report { command } => {
+            cmd::report::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)
+        }
+        Command::Demo { .. } => unreachable!("handled before the config is read"),
         Command::Config {
             command: ConfigCommand::Check,
         } => cmd::config_check::run(&cfg),

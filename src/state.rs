@@ -192,10 +192,12 @@ pub fn health_step(
             };
             let ok = error.is_none();
             let prev = prior.get(&read.collector);
+            // A read that works keeps the last error on record.
+            let last_error = error.or_else(|| prev.and_then(|p| p.last_error.clone()));
             let new = match prev {
-                Some(p) if p.ok == ok && p.last_error == error => return None,
+                Some(p) if p.ok == ok && p.last_error == last_error => return None,
                 Some(p) if p.ok == ok => CollectorHealth {
-                    last_error: error,
+                    last_error,
                     ..p.clone()
                 },
                 Some(p) => CollectorHealth {
@@ -207,13 +209,13 @@ pub fn health_step(
                     } else {
                         prev_poll.or(p.last_ok)
                     },
-                    last_error: error.or_else(|| p.last_error.clone()),
+                    last_error,
                 },
                 None => CollectorHealth {
                     ok,
                     since: at,
                     last_ok: None,
-                    last_error: error,
+                    last_error,
                 },
             };
             Some(HealthChange {
@@ -439,6 +441,11 @@ mod tests {
                 "d".to_string(),
                 health(false, 100, Some(50), Some("refused")),
             ),
+            // Ok, with an old error on record: a good read changes nothing.
+            (
+                "f".to_string(),
+                health(true, 100, Some(50), Some("old error")),
+            ),
         ]
         .into();
         let reads = [
@@ -447,6 +454,7 @@ mod tests {
             read("c", None),
             read("d", Some("auth failed")),
             read("e", None),
+            read("f", None),
         ];
         let got = health_step(&prior, &reads, Some(400), 500);
         let want = vec![

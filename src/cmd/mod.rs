@@ -2,7 +2,9 @@
 //! did its job, or an error (exit 1, or 75 for `LockHeld`).
 
 pub mod config_check;
+pub mod demo;
 pub mod poll;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 

@@ -331,7 +331,7 @@ mod tests {
             let whole = Gaps::new(&polls, from, to, max_gap);
             let a = account(start, &changes, from, to, &whole);
             // Status at mid: replay forward.
-            let at_mid = changes.iter().filter(|(at, _)| *at <= mid && *at > from).map(|c| c.1).last().unwrap_or(start);
+            let at_mid = changes.iter().filter(|(at, _)| *at <= mid && *at > from).map(|c| c.1).next_back().unwrap_or(start);
             let first = account(start, &changes, from, mid, &whole);
             let second = account(at_mid, &changes, mid, to, &whole);
             prop_assert_eq!(a.downtime, first.downtime + second.downtime);

@@ -3,6 +3,7 @@
 //! Every poll is one transaction that writes only what changed.
 
 pub mod lock;
+pub mod query;
 mod schema;
 
 use std::collections::HashMap;

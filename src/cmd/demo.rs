@@ -1,0 +1,190 @@
+//! `fcstats demo`: the whole pipeline with no setup. Two simulated collectors
+//! write their files into a temp dir; real polls run over four scripted hours
+//! (`poll --at`); then every report is printed.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{OutputArgs, ReportCommand, StateFilter, WindowArgs};
+use crate::config;
+use crate::exit;
+use crate::time::rfc3339;
+
+/// 2026-11-02T08:00:00Z: the scripted morning starts here.
+const START: i64 = 1_793_606_400;
+const STEP: i64 = 300;
+const END: i64 = START + 4 * 3600;
+
+/// The stats file header: the real 46 columns, found by name.
+const HEADER: &str = "Exporter Address\tLast Active\tStatus\tInterfaces\tUtilization In\tUtilization Out\t\
+Current Input Rate fps\tMax Input Rate fps\tAvg Input Rate fps\tNetFlow Version\tTotal NetFlow Packets\t\
+Total Flows\tTotal Duplicates\tLongest Duration\tInactive Time Detected\tInsane PDU Time Detected\t\
+Insane Pkts Octets Time Detected\tInsane Protocol Dst Address Time Detected\tInsane Flow Times Detected\t\
+PDU Time\tPO Packets\tPO Octets\tPO Protocol\tPO Src Address\tPO Dst Address\tPO First\tPO Last\t\
+PD Packets\tPD Octets\tPD Protocol\tPD Src Address\tPD Dst Address\tPD First\tPD Last\tFT Packets\t\
+FT Octets\tFT Protocol\tFT Src Address\tFT Dst Address\tFT First\tFT Last\tIV Time\tID Time\t\
+Current NetFlow bps\tMaximum NetFlow bps\tAverage NetFlow bps";
+
+/// One collector's file at poll time `at`: `None` for a file caught mid-rewrite.
+fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
+    let m = (at - START) / 60; // minutes into the morning
+    let mut out = Vec::new();
+    if collector == "fc-east" {
+        out.push(("10.0.0.1", 120_000));
+        // Migrates to fc-west at 09:00: fc-east keeps listing it at 0.
+        out.push(("10.0.0.2", if m < 60 { 80_000 } else { 0 }));
+        // An outage from 08:30 to 09:15.
+        out.push(("10.0.0.3", if (30..75).contains(&m) { 0 } else { 50_000 }));
+        // First seen down; comes up at 09:30.
+        out.push(("10.0.0.5", if m < 90 { 0 } else { 30_000 }));
+    } else {
+        // fc-west's file is cut while it is rewritten from 10:40 to 10:50.
+        if (160..170).contains(&m) {
+            return None;
+        }
+        if m >= 60 {
+            out.push(("10.0.0.2", 80_000));
+        }
+        // Flaps every poll from 10:00 to 10:30.
+        let flapping = (120..150).contains(&m) && (m / 5) % 2 == 0;
+        out.push(("10.0.0.4", if flapping { 0 } else { 64_000 }));
+        // Vanishes from every file at 11:00.
+        if m < 180 {
+            out.push(("10.0.0.6", 20_000));
+        }
+    }
+    Some(out)
+}
+
+fn write_file(path: &Path, rows: Option<Vec<(&str, u64)>>) -> Result<()> {
+    let mut text = format!("{HEADER}\n");
+    match rows {
+        Some(rows) => {
+            for (exporter, bps) in rows {
+                let zeros = "\t0".repeat(41);
+                let _ = writeln!(
+                    text,
+                    "{exporter}\t{}{zeros}\t{bps}\t{}\t{bps}",
+                    START,
+                    bps * 2
+                );
+            }
+        }
+        None => text.push_str("10.0.0.2\t1793606400\t1\t4"),
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn window() -> WindowArgs {
+    WindowArgs {
+        since: None,
+        month: false,
+        from: Some(rfc3339(START)),
+        to: Some(rfc3339(END)),
+        now: Some(rfc3339(END)),
+    }
+}
+
+pub fn run(out: &OutputArgs) -> Result<i32> {
+    let dir = tempfile::Builder::new().prefix("fcstats-demo-").tempdir()?;
+    let cfg_path = dir.path().join("config.yaml");
+    std::fs::write(
+        &cfg_path,
+        "interval: 5m\ndatabase: demo.db\nstale_after: 0\nssh: {retries: 0}\ncollectors:\n  \
+         - {name: fc-east, local: fc-east.txt}\n  - {name: fc-west, local: fc-west.txt}\n",
+    )?;
+    let cfg = config::load(&cfg_path)?;
+    log::info!(
+        "demo: two collectors in {}, polled every 5 minutes from {} to {} (no polls from 11:10 to 11:40)",
+        dir.path().display(),
+        rfc3339(START),
+        rfc3339(END)
+    );
+    let mut at = START;
+    while at <= END {
+        let minute = (at - START) / 60;
+        if !(190..220).contains(&minute) {
+            for c in ["fc-east", "fc-west"] {
+                write_file(&dir.path().join(format!("{c}.txt")), rows(c, at))?;
+            }
+            super::poll::run(&cfg, &cfg.database, Some(at))?;
+        }
+        at += STEP;
+    }
+    let fmt = |o: &OutputArgs| OutputArgs {
+        format: o.format,
+        no_header: o.no_header,
+    };
+    let reports = [
+        (
+            "report status",
+            ReportCommand::Status {
+                state: None::<StateFilter>,
+                out: fmt(out),
+            },
+        ),
+        (
+            "report collectors",
+            ReportCommand::Collectors { out: fmt(out) },
+        ),
+        (
+            "report down",
+            ReportCommand::Down {
+                window: window(),
+                out: fmt(out),
+            },
+        ),
+        (
+            "report up",
+            ReportCommand::Up {
+                window: window(),
+                out: fmt(out),
+            },
+        ),
+        (
+            "report downtime",
+            ReportCommand::Downtime {
+                window: window(),
+                exporter: None,
+                interface: None,
+                total: false,
+                all: true,
+                out: fmt(out),
+            },
+        ),
+        (
+            "report downtime --total",
+            ReportCommand::Downtime {
+                window: window(),
+                exporter: None,
+                interface: None,
+                total: true,
+                all: false,
+                out: fmt(out),
+            },
+        ),
+    ];
+    let window_text = format!(
+        "--from {} --to {} --now {}",
+        rfc3339(START),
+        rfc3339(END),
+        rfc3339(END)
+    );
+    for (title, cmd) in reports {
+        let args = if title.contains("status") || title.contains("collectors") {
+            ""
+        } else {
+            &window_text
+        };
+        {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "\n== fcstats {title} {args}")?;
+            stdout.flush()?;
+        }
+        super::report::run(&cfg, &cfg.database, &cmd)?;
+    }
+    Ok(exit::OK)
+}

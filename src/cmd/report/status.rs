@@ -1,0 +1,90 @@
+//! `report status`: every key's state now, and which collectors the last poll read.
+
+use anyhow::Result;
+
+use crate::cli::StateFilter;
+use crate::config::Config;
+use crate::model::Status;
+use crate::output::{Report, Value};
+use crate::store::query::{CollectorRow, KeyRow, PollRow};
+use crate::store::Store;
+use crate::time::rfc3339;
+
+fn matches(s: Status, f: StateFilter) -> bool {
+    matches!(
+        (s, f),
+        (Status::Up, StateFilter::Up)
+            | (Status::Down, StateFilter::Down)
+            | (
+                Status::UnknownDown | Status::UnknownUp,
+                StateFilter::Unknown
+            )
+    )
+}
+
+/// Down first, then unknown, then up.
+fn rank(s: Status) -> u8 {
+    match s {
+        Status::Down => 0,
+        Status::UnknownDown | Status::UnknownUp => 1,
+        Status::Up => 2,
+        Status::Unseen => 3,
+    }
+}
+
+/// The last poll and its failed collectors, for people.
+pub fn last_poll_note(poll: Option<PollRow>, collectors: &[CollectorRow], cfg: &Config) -> String {
+    let Some(p) = poll else {
+        return "no poll recorded yet".into();
+    };
+    let failed: Vec<&str> = collectors
+        .iter()
+        .filter(|c| !c.ok && cfg.collectors.iter().any(|k| k.name == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut note = format!(
+        "last poll {}: {} of {} collectors read",
+        rfc3339(p.at),
+        p.ok,
+        p.ok + p.failed
+    );
+    if !failed.is_empty() {
+        note.push_str(&format!("; failed: {}", failed.join(", ")));
+    }
+    note
+}
+
+pub fn build(keys: Vec<&KeyRow>, filter: Option<StateFilter>, note: String) -> Report {
+    let mut keys: Vec<&KeyRow> = keys
+        .into_iter()
+        .filter(|k| filter.is_none_or(|f| matches(k.status, f)))
+        .collect();
+    keys.sort_by(|a, b| {
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Report {
+        columns: vec!["exporter", "interface", "state", "since", "bps", "owner"],
+        rows: keys
+            .into_iter()
+            .map(|k| {
+                vec![
+                    Value::text(&k.key.exporter),
+                    Value::text(&k.key.interface),
+                    Value::text(k.status.as_str()),
+                    Value::Time(Some(k.since)),
+                    Value::Int(k.bps as i64),
+                    Value::text(k.owner.clone().unwrap_or_default()),
+                ]
+            })
+            .collect(),
+        note: Some(note),
+    }
+}
+
+pub fn run(store: &Store, cfg: &Config, filter: Option<StateFilter>) -> Result<Report> {
+    let keys = store.keys()?;
+    let note = last_poll_note(store.last_poll_row()?, &store.collectors()?, cfg);
+    Ok(build(keys.values().collect(), filter, note))
+}

@@ -1,0 +1,186 @@
+//! Read-only queries for the reports. They read only what a window needs: the
+//! snapshot, the events from the window's start on (index `event_at`), and the
+//! polls around the window.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use rusqlite::{params, OptionalExtension};
+
+use super::Store;
+use crate::model::{Key, State, Status};
+use crate::state::EventKind;
+
+/// A key as the snapshot holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRow {
+    pub key: Key,
+    pub status: Status,
+    /// Since when the status holds (unknown_since while unknown).
+    pub since: i64,
+    pub bps: u64,
+    pub owner: Option<String>,
+    pub first_seen: i64,
+}
+
+/// A key event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub key: i64,
+    pub at: i64,
+    pub kind: EventKind,
+    pub prev: Status,
+    pub collector: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CollectorRow {
+    pub name: String,
+    pub ok: bool,
+    pub since: i64,
+    pub last_ok: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollRow {
+    pub at: i64,
+    pub ok: i64,
+    pub failed: i64,
+}
+
+impl Store {
+    /// Opens an existing database for reports; a missing one is an error
+    /// rather than an empty answer.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            bail!(
+                "no database at {}: run `fcstats poll` first (or name the database with --db)",
+                path.display()
+            );
+        }
+        Store::open(path)
+    }
+
+    /// Every key of the snapshot, by row id.
+    pub fn keys(&self) -> Result<HashMap<i64, KeyRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT k.id, k.exporter, k.interface, k.state, k.since, k.unknown_since, k.bps, c.name, k.first_seen \
+             FROM key k LEFT JOIN collector c ON c.id = k.owner",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let state = if r.get::<_, i64>(3)? == 1 {
+                State::Up
+            } else {
+                State::Down
+            };
+            let unknown_since: Option<i64> = r.get(5)?;
+            let status = match (state, unknown_since.is_some()) {
+                (State::Up, false) => Status::Up,
+                (State::Down, false) => Status::Down,
+                (State::Up, true) => Status::UnknownUp,
+                (State::Down, true) => Status::UnknownDown,
+            };
+            Ok((
+                r.get::<_, i64>(0)?,
+                KeyRow {
+                    key: Key::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    status,
+                    since: unknown_since.unwrap_or(r.get(4)?),
+                    bps: r.get::<_, i64>(6)? as u64,
+                    owner: r.get(7)?,
+                    first_seen: r.get(8)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Key events at or after `from`, ordered by key, then time.
+    pub fn events_since(&self, from: i64) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.key, e.at, e.kind, e.prev, c.name FROM event e \
+             LEFT JOIN collector c ON c.id = e.collector WHERE e.at >= ?1",
+        )?;
+        let mut out = Vec::new();
+        let mut rows = stmt.query([from])?;
+        while let Some(r) = rows.next()? {
+            let (kind, prev): (i64, i64) = (r.get(2)?, r.get(3)?);
+            out.push(EventRow {
+                key: r.get(0)?,
+                at: r.get(1)?,
+                kind: EventKind::from_code(kind)
+                    .with_context(|| format!("unknown event kind {kind} in the database"))?,
+                prev: Status::from_code(prev)
+                    .with_context(|| format!("unknown status {prev} in the database"))?,
+                collector: r.get(4)?,
+            });
+        }
+        out.sort_by_key(|e| (e.key, e.at));
+        Ok(out)
+    }
+
+    /// When the outage that a key left at `at` began: its last down (or
+    /// baseline down) event before `at`.
+    pub fn outage_start(&self, key: i64, at: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT max(at) FROM event WHERE key = ?1 AND at < ?2 AND kind IN (?3, ?4)",
+                params![
+                    key,
+                    at,
+                    EventKind::Down.code(),
+                    EventKind::BaselineDown.code()
+                ],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Poll times around [from, to]: the last at or before `from`, all between,
+    /// and the first at or after `to`.
+    pub fn polls_around(&self, from: i64, to: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at FROM poll WHERE at >= coalesce((SELECT max(at) FROM poll WHERE at <= ?1), ?1) \
+             AND at <= coalesce((SELECT min(at) FROM poll WHERE at >= ?2), ?2) ORDER BY at",
+        )?;
+        let rows = stmt.query_map([from, to], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn last_poll_row(&self) -> Result<Option<PollRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT at, ok, failed FROM poll ORDER BY at DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(PollRow {
+                        at: r.get(0)?,
+                        ok: r.get(1)?,
+                        failed: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn collectors(&self) -> Result<Vec<CollectorRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, ok, since, last_ok, last_error FROM collector ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CollectorRow {
+                name: r.get(0)?,
+                ok: r.get(1)?,
+                since: r.get(2)?,
+                last_ok: r.get(3)?,
+                last_error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
