@@ -79,7 +79,7 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format [default: table on a terminal, tsv when piped]
+    /// Output format [default: table on a terminal, tsv without a header when piped]
     #[arg(long, value_enum)]
     pub format: Option<FormatName>,
 

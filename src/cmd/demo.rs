@@ -181,7 +181,11 @@ pub fn run(out: &OutputArgs) -> Result<i32> {
         };
         {
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "\n== fcstats {title} {args}")?;
+            writeln!(
+                stdout,
+                "\n== fcstats {}",
+                format!("{title} {args}").trim_end()
+            )?;
             stdout.flush()?;
         }
         super::report::run(&cfg, &cfg.database, &cmd)?;

@@ -87,9 +87,18 @@ pub fn default_format() -> FormatName {
     }
 }
 
-/// Writes the report to stdout.
+/// Writes the report to stdout. Without `--format`, a terminal gets a table
+/// and a pipe gets tsv with no header line (as `gh` does), so that
+/// `fcstats report down | cut -f1` is just exporters.
 pub fn print(report: &Report, format: Option<FormatName>, header: bool) -> Result<()> {
-    let bytes = formatter(format.unwrap_or_else(default_format)).render(report, header);
+    let (name, header) = match format {
+        Some(f) => (f, header),
+        None => match default_format() {
+            FormatName::Table => (FormatName::Table, header),
+            piped => (piped, false),
+        },
+    };
+    let bytes = formatter(name).render(report, header);
     let mut out = std::io::stdout().lock();
     out.write_all(&bytes)?;
     out.flush()?;

@@ -2,7 +2,7 @@
 //! like `1h 20m`, `-` for nothing. No colour.
 
 use chrono::{Local, TimeZone};
-use comfy_table::{presets, ContentArrangement, Table as Grid};
+use comfy_table::{presets, ContentArrangement, Table as Grid, TableComponent};
 
 use super::{human_duration, Format, Report, Value};
 
@@ -27,7 +27,10 @@ fn cell(v: &Value) -> String {
 impl Format for Table {
     fn render(&self, r: &Report, _header: bool) -> Vec<u8> {
         let mut grid = Grid::new();
-        grid.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        // No borders or row lines: one rule under the header.
+        grid.load_preset(presets::NOTHING)
+            .set_style(TableComponent::HeaderLines, '─')
+            .set_style(TableComponent::MiddleHeaderIntersections, ' ')
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(r.columns.iter().map(|c| c.to_string()));
         for row in &r.rows {
