@@ -53,7 +53,7 @@ impl Two {
     fn events(&self) -> Vec<String> {
         self.w.rows(
             "SELECT k.exporter, e.kind, coalesce(c.name, '-') FROM event e JOIN key k ON k.id = e.key \
-             LEFT JOIN collector c ON c.id = e.collector ORDER BY e.id",
+             LEFT JOIN collector c ON c.id = e.collector ORDER BY e.at, k.exporter",
         )
     }
 }

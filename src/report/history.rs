@@ -14,14 +14,29 @@ pub struct History {
     pub keys: HashMap<i64, KeyRow>,
     /// Ordered by key, then time.
     pub events: Vec<EventRow>,
+    collectors: HashMap<i64, String>,
 }
 
 impl History {
     pub fn load(store: &Store, from: i64) -> Result<History> {
+        let started = std::time::Instant::now();
+        let keys = store.keys()?;
+        log::trace!("keys read in {:.3}s", started.elapsed().as_secs_f64());
+        let events = store.events_since(from)?;
+        log::trace!("events read at {:.3}s", started.elapsed().as_secs_f64());
         Ok(History {
-            keys: store.keys()?,
-            events: store.events_since(from)?,
+            keys,
+            events,
+            collectors: store.collector_names()?,
         })
+    }
+
+    /// The name of the collector an event names, `""` for none.
+    pub fn collector(&self, e: &EventRow) -> String {
+        e.collector
+            .and_then(|id| self.collectors.get(&id))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// One key's events, oldest first.

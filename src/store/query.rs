@@ -1,6 +1,6 @@
 //! Read-only queries for the reports. They read only what a window needs: the
-//! snapshot, the events from the window's start on (index `event_at`), and the
-//! polls around the window.
+//! snapshot, the events from the window's start on (one range of the event
+//! table, which is clustered by time), and the polls around the window.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,7 +20,8 @@ pub struct KeyRow {
     /// Since when the status holds (unknown_since while unknown).
     pub since: i64,
     pub bps: u64,
-    pub owner: Option<String>,
+    /// Row id of the owner collector (see `collector_names`).
+    pub owner: Option<i64>,
     pub first_seen: i64,
 }
 
@@ -31,7 +32,8 @@ pub struct EventRow {
     pub at: i64,
     pub kind: EventKind,
     pub prev: Status,
-    pub collector: Option<String>,
+    /// Row id of the collector the event names (see `collector_names`).
+    pub collector: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,8 +68,7 @@ impl Store {
     /// Every key of the snapshot, by row id.
     pub fn keys(&self) -> Result<HashMap<i64, KeyRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT k.id, k.exporter, k.interface, k.state, k.since, k.unknown_since, k.bps, c.name, k.first_seen \
-             FROM key k LEFT JOIN collector c ON c.id = k.owner",
+            "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen FROM key",
         )?;
         let rows = stmt.query_map([], |r| {
             let state = if r.get::<_, i64>(3)? == 1 {
@@ -99,10 +100,9 @@ impl Store {
 
     /// Key events at or after `from`, ordered by key, then time.
     pub fn events_since(&self, from: i64) -> Result<Vec<EventRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT e.key, e.at, e.kind, e.prev, c.name FROM event e \
-             LEFT JOIN collector c ON c.id = e.collector WHERE e.at >= ?1",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, at, kind, prev, collector FROM event WHERE at >= ?1")?;
         let mut out = Vec::new();
         let mut rows = stmt.query([from])?;
         while let Some(r) = rows.next()? {
@@ -117,7 +117,7 @@ impl Store {
                 collector: r.get(4)?,
             });
         }
-        out.sort_by_key(|e| (e.key, e.at));
+        out.sort_unstable_by_key(|e| (e.key, e.at));
         Ok(out)
     }
 
@@ -166,6 +166,13 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+
+    /// Collector names by row id.
+    pub fn collector_names(&self) -> Result<HashMap<i64, String>> {
+        let mut stmt = self.conn.prepare("SELECT id, name FROM collector")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn collectors(&self) -> Result<Vec<CollectorRow>> {

@@ -42,16 +42,17 @@ CREATE TABLE poll (
 -- kind: 1 baseline up, 2 baseline down, 3 down, 4 up, 5 unknown, 6 known, 7 moved
 -- prev: the key's status before the event: 0 unseen, 1 down, 2 up,
 --       3 unknown (last known down), 4 unknown (last known up)
+-- At most one event per key per poll. Clustered by time, so that a window's
+-- events are one sequential range; event_key serves per-key look-ups.
 CREATE TABLE event (
-    id        INTEGER PRIMARY KEY,
     at        INTEGER NOT NULL,
     key       INTEGER NOT NULL REFERENCES key(id),
     kind      INTEGER NOT NULL,
     prev      INTEGER NOT NULL,
     collector INTEGER,
-    bps       INTEGER NOT NULL
-);
-CREATE INDEX event_at ON event (at);
+    bps       INTEGER NOT NULL,
+    PRIMARY KEY (at, key)
+) WITHOUT ROWID;
 CREATE INDEX event_key ON event (key, at);
 CREATE TABLE collector_event (
     id        INTEGER PRIMARY KEY,

@@ -33,7 +33,7 @@ pub fn build(h: &History, w: Window) -> Report {
                 Value::Time(Some(e.at)),
                 Value::text(h.status_at(e.key, w.now).as_str()),
                 Value::Secs(back - e.at),
-                Value::text(e.collector.clone().unwrap_or_default()),
+                Value::text(h.collector(e)),
             ],
         ));
     }

@@ -4,8 +4,9 @@
 use anyhow::Result;
 
 use crate::config::Config;
+use crate::model::Status;
 use crate::output::{Report, Value};
-use crate::report::accounting::{account, availability, Account, Gaps};
+use crate::report::accounting::{account, availability, status_at, Account, Gaps};
 use crate::report::history::History;
 use crate::report::window::Window;
 use crate::store::query::KeyRow;
@@ -28,36 +29,55 @@ impl Filter {
     }
 }
 
-/// Every key seen before the window's end that the filter accepts, accounted.
+/// Every key seen before the window's end that the filter accepts, accounted,
+/// in key id order. One pass over the keys and the (key, time)-ordered events.
 pub fn accounts<'h>(
     h: &'h History,
     w: Window,
     gaps: &Gaps,
     filter: &Filter,
 ) -> Vec<(&'h KeyRow, Account)> {
-    let mut out: Vec<(&KeyRow, Account)> = h
+    let mut keys: Vec<(i64, &KeyRow)> = h
         .keys
         .iter()
         .filter(|(_, k)| k.first_seen < w.to && filter.accepts(k))
-        .map(|(&id, k)| {
-            let start = h.status_at(id, w.from);
-            let changes: Vec<(i64, crate::model::Status)> = h
-                .events_of(id)
-                .iter()
-                .map(|e| (e.at, e.kind.after(e.prev)))
-                .collect();
+        .map(|(&id, k)| (id, k))
+        .collect();
+    keys.sort_unstable_by_key(|(id, _)| *id);
+    let mut events = h.events.as_slice();
+    let mut changes: Vec<(i64, Status)> = Vec::new();
+    keys.into_iter()
+        .map(|(id, k)| {
+            // Skip events of keys left out, then take this key's.
+            let skip = events.partition_point(|e| e.key < id);
+            events = &events[skip..];
+            let n = events.partition_point(|e| e.key == id);
+            let (mine, rest) = events.split_at(n);
+            events = rest;
+            let start = status_at(mine.iter().map(|e| (e.at, e.prev)), k.status, w.from);
+            changes.clear();
+            changes.extend(mine.iter().map(|e| (e.at, e.kind.after(e.prev))));
             (k, account(start, &changes, w.from, w.to, gaps))
         })
-        .collect();
-    out.sort_by(|a, b| {
+        .collect()
+}
+
+/// Most downtime first, then by key.
+fn by_downtime(rows: &mut [(&KeyRow, Account)]) {
+    rows.sort_by(|a, b| {
         b.1.downtime
             .cmp(&a.1.downtime)
             .then_with(|| a.0.key.cmp(&b.0.key))
     });
-    out
 }
 
 pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
+    let mut listed: Vec<(&KeyRow, Account)> = accts
+        .iter()
+        .filter(|(_, a)| all || a.outages > 0)
+        .copied()
+        .collect();
+    by_downtime(&mut listed);
     Report {
         columns: vec![
             "exporter",
@@ -68,9 +88,8 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
             "availability_pct",
             "unobserved_s",
         ],
-        rows: accts
+        rows: listed
             .iter()
-            .filter(|(_, a)| all || a.outages > 0)
             .map(|(k, a)| {
                 vec![
                     Value::text(&k.key.exporter),
@@ -119,7 +138,14 @@ pub fn run(
     want_total: bool,
     all: bool,
 ) -> Result<Report> {
+    let started = std::time::Instant::now();
     let h = History::load(store, w.from)?;
+    log::debug!(
+        "loaded {} keys and {} events in {:.3}s",
+        h.keys.len(),
+        h.events.len(),
+        started.elapsed().as_secs_f64()
+    );
     let gaps = Gaps::new(
         &store.polls_around(w.from, w.to)?,
         w.from,
@@ -127,6 +153,7 @@ pub fn run(
         cfg.max_gap.secs() as i64,
     );
     let accts = accounts(&h, w, &gaps, filter);
+    log::debug!("accounted at {:.3}s", started.elapsed().as_secs_f64());
     Ok(if want_total {
         total(&accts)
     } else {

@@ -1,5 +1,7 @@
 //! `report status`: every key's state now, and which collectors the last poll read.
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 
 use crate::cli::StateFilter;
@@ -54,7 +56,12 @@ pub fn last_poll_note(poll: Option<PollRow>, collectors: &[CollectorRow], cfg: &
     note
 }
 
-pub fn build(keys: Vec<&KeyRow>, filter: Option<StateFilter>, note: String) -> Report {
+pub fn build(
+    keys: Vec<&KeyRow>,
+    names: &HashMap<i64, String>,
+    filter: Option<StateFilter>,
+    note: String,
+) -> Report {
     let mut keys: Vec<&KeyRow> = keys
         .into_iter()
         .filter(|k| filter.is_none_or(|f| matches(k.status, f)))
@@ -75,7 +82,12 @@ pub fn build(keys: Vec<&KeyRow>, filter: Option<StateFilter>, note: String) -> R
                     Value::text(k.status.as_str()),
                     Value::Time(Some(k.since)),
                     Value::Int(k.bps as i64),
-                    Value::text(k.owner.clone().unwrap_or_default()),
+                    Value::text(
+                        k.owner
+                            .and_then(|o| names.get(&o))
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
                 ]
             })
             .collect(),
@@ -86,5 +98,10 @@ pub fn build(keys: Vec<&KeyRow>, filter: Option<StateFilter>, note: String) -> R
 pub fn run(store: &Store, cfg: &Config, filter: Option<StateFilter>) -> Result<Report> {
     let keys = store.keys()?;
     let note = last_poll_note(store.last_poll_row()?, &store.collectors()?, cfg);
-    Ok(build(keys.values().collect(), filter, note))
+    Ok(build(
+        keys.values().collect(),
+        &store.collector_names()?,
+        filter,
+        note,
+    ))
 }

@@ -43,7 +43,7 @@ pub fn build(
                 Value::Time(Some(e.at)),
                 Value::text(h.status_at(e.key, w.now).as_str()),
                 Value::Secs(e.at - began),
-                Value::text(e.collector.clone().unwrap_or_default()),
+                Value::text(h.collector(e)),
             ],
         ));
     }
