@@ -10,6 +10,7 @@ use crate::model::Status;
 use crate::store::query::{EventRow, KeyRow};
 use crate::store::Store;
 
+#[derive(Debug)]
 pub struct History {
     pub keys: HashMap<i64, KeyRow>,
     /// Ordered by key, then time.
@@ -29,6 +30,17 @@ impl History {
             events,
             collectors: store.collector_names()?,
         })
+    }
+
+    /// A history from plain data (events in any order).
+    #[cfg(test)]
+    pub fn new(keys: HashMap<i64, KeyRow>, mut events: Vec<EventRow>) -> History {
+        events.sort_unstable_by_key(|e| (e.key, e.at));
+        History {
+            keys,
+            events,
+            collectors: HashMap::new(),
+        }
     }
 
     /// The name of the collector an event names, `""` for none.

@@ -160,3 +160,112 @@ pub fn run(
         per_key(&accts, all)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::Key;
+    use crate::output::Value;
+    use crate::state::EventKind;
+    use crate::store::query::EventRow;
+
+    /// The event kind that takes a key from `prev` to `next`, if one does.
+    fn kind(prev: Status, next: Status) -> Option<EventKind> {
+        use Status::*;
+        Some(match (prev, next) {
+            (Unseen, Up) => EventKind::BaselineUp,
+            (Unseen, Down) => EventKind::BaselineDown,
+            (Up | UnknownUp, Down) => EventKind::Down,
+            (Down | UnknownDown, Up) => EventKind::Up,
+            (Up, UnknownUp) | (Down, UnknownDown) => EventKind::Unknown,
+            (UnknownUp, Up) | (UnknownDown, Down) => EventKind::Known,
+            _ => return None,
+        })
+    }
+
+    fn status() -> impl Strategy<Value = Status> {
+        prop_oneof![
+            Just(Status::Down),
+            Just(Status::Up),
+            Just(Status::UnknownDown),
+            Just(Status::UnknownUp)
+        ]
+    }
+
+    /// Up to 6 keys, each with a valid random history of 5-minute polls.
+    fn histories() -> impl Strategy<Value = History> {
+        proptest::collection::vec(proptest::collection::vec((1i64..40, status()), 0..12), 1..6)
+            .prop_map(|keys| {
+                let mut rows = HashMap::new();
+                let mut events = Vec::new();
+                for (id, steps) in keys.into_iter().enumerate() {
+                    let id = id as i64;
+                    let (mut status, mut at, mut first) = (Status::Unseen, 0, None);
+                    for (dt, next) in steps {
+                        at += dt * 300;
+                        let Some(k) = kind(status, next) else {
+                            continue;
+                        };
+                        first.get_or_insert(at);
+                        events.push(EventRow {
+                            key: id,
+                            at,
+                            kind: k,
+                            prev: status,
+                            collector: None,
+                        });
+                        status = next;
+                    }
+                    let Some(first_seen) = first else { continue };
+                    rows.insert(
+                        id,
+                        KeyRow {
+                            key: Key::new(format!("10.0.0.{id}"), ""),
+                            status,
+                            since: at,
+                            bps: 0,
+                            owner: None,
+                            first_seen,
+                        },
+                    );
+                }
+                History::new(rows, events)
+            })
+    }
+
+    fn secs(v: &Value) -> i64 {
+        match v {
+            Value::Secs(n) | Value::Int(n) => *n,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_total_is_the_sum_of_the_rows(h in histories(), from in 0i64..20_000, len in 1i64..20_000, polls in proptest::collection::vec(0i64..40_000, 0..40)) {
+            let w = Window { from, to: from + len, now: from + len };
+            let mut polls = polls;
+            polls.sort();
+            let gaps = Gaps::new(&polls, w.from, w.to, 900);
+            let accts = accounts(&h, w, &gaps, &Filter::default());
+            let rows = per_key(&accts, true).rows;
+            let total = &total(&accts).rows[0];
+            let sum = |col: usize| rows.iter().map(|r| secs(&r[col])).sum::<i64>();
+            prop_assert_eq!(secs(&total[0]), rows.len() as i64);
+            prop_assert_eq!(secs(&total[1]), rows.iter().filter(|r| secs(&r[3]) > 0).count() as i64);
+            prop_assert_eq!(secs(&total[2]), sum(2));
+            prop_assert_eq!(secs(&total[3]), sum(3));
+            prop_assert_eq!(secs(&total[5]), sum(6));
+            for (_, a) in &accts {
+                prop_assert_eq!(a.downtime + a.up + a.unobserved, len);
+            }
+            // Most downtime first.
+            let downtimes: Vec<i64> = rows.iter().map(|r| secs(&r[2])).collect();
+            prop_assert!(downtimes.windows(2).all(|p| p[0] >= p[1]));
+        }
+    }
+}
