@@ -167,6 +167,25 @@ fn the_five_reports_match_the_hand_computed_history() {
          10.1.0.3\t\t2026-11-23T00:15:00Z\tup\t900\tfc-a\n"
     );
 
+    // An outage that began before the window: .5 went down at +50m, the
+    // window starts at +100m; the outage is still 60 min = 3600 s.
+    let (from, to) = (at(100), at(120));
+    assert_eq!(
+        s.report(&[
+            "up",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--now",
+            &to,
+            "--format",
+            "tsv",
+            "--no-header"
+        ]),
+        "10.1.0.5\t\t2026-11-23T01:50:00Z\tup\t3600\tfc-b\n"
+    );
+
     // 3. downtime per key, most first (gap 2100 s; fc-b unknown 600 s):
     // .4: down +50m..+120m less the gap: 900 + 1200 = 2100; unobserved 2100;
     //     availability (7200-2100-2100)/(7200-2100) = 3000/5100 = 58.824

@@ -4,6 +4,7 @@ mod collectors;
 mod down;
 mod downtime;
 mod status;
+mod transitions;
 mod up;
 
 use std::path::Path;
