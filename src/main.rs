@@ -5,6 +5,7 @@ mod cli;
 mod cmd;
 mod config;
 mod exit;
+mod logging;
 mod model;
 mod output;
 mod report;
@@ -14,47 +15,17 @@ mod stats;
 mod store;
 mod time;
 
-use std::io::Write;
-
 use clap::Parser;
 
 use cli::{Cli, Command, ConfigCommand};
 
-fn init_logging(cli: &Cli) {
-    let level = match (cli.quiet, cli.verbose) {
-        (true, _) => log::LevelFilter::Warn,
-        (false, 0) => log::LevelFilter::Info,
-        (false, 1) => log::LevelFilter::Debug,
-        _ => log::LevelFilter::Trace,
-    };
-    // The logger passes everything; the level is log's max level, so that the
-    // config's `log.level` can still change it.
-    let mut b = env_logger::Builder::new();
-    b.filter_level(log::LevelFilter::Trace)
-        .format(|f, r| match r.level() {
-            log::Level::Info => writeln!(f, "fcstats: {}", r.args()),
-            log::Level::Warn => writeln!(f, "fcstats: warning: {}", r.args()),
-            l => writeln!(
-                f,
-                "fcstats: {}: {}",
-                l.as_str().to_ascii_lowercase(),
-                r.args()
-            ),
-        });
-    let rust_log = std::env::var("RUST_LOG").ok();
-    if let Some(filters) = &rust_log {
-        b.parse_filters(filters);
-    }
-    b.init();
-    if rust_log.is_none() {
-        log::set_max_level(level);
-    }
-}
-
-/// The config's `log.level` applies unless -v, -q or RUST_LOG said otherwise.
-fn apply_config_level(cli: &Cli, level: log::LevelFilter) {
-    if !cli.quiet && cli.verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
-        log::set_max_level(level);
+/// Stderr's level from -v/-q; `None` when neither was given.
+fn flag_level(cli: &Cli) -> Option<log::LevelFilter> {
+    match (cli.quiet, cli.verbose) {
+        (true, _) => Some(log::LevelFilter::Warn),
+        (false, 0) => None,
+        (false, 1) => Some(log::LevelFilter::Debug),
+        _ => Some(log::LevelFilter::Trace),
     }
 }
 
@@ -63,7 +34,11 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         return cmd::demo::run(out);
     }
     let cfg = cmd::load_config(cli.config.as_deref())?;
-    apply_config_level(cli, cfg.log.level);
+    // The config's level also rules stderr when no flag (or RUST_LOG) says otherwise.
+    // The log file and syslog are for the commands that do the job (cron).
+    let stderr = flag_level(cli).or(Some(cfg.log.level));
+    let sinks = matches!(cli.command, Command::Poll { .. });
+    logging::attach(&cfg.log, stderr, sinks)?;
     match &cli.command {
         Command::Poll { at } => {
             let at = at.as_deref().map(time::parse).transpose()?;
@@ -92,7 +67,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    init_logging(&cli);
+    logging::init(flag_level(&cli).unwrap_or(log::LevelFilter::Info));
     let code = match run(&cli) {
         Ok(code) => code,
         Err(e) if exit::is_broken_pipe(&e) => exit::OK,

@@ -2,6 +2,7 @@
 //! then resolved into the plain `Config` the rest of the program uses.
 
 mod legacy;
+mod logcfg;
 pub mod units;
 
 use std::collections::HashSet;
@@ -12,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Columns;
+pub use logcfg::{LogConfig, SyslogConfig, SyslogFormat, SyslogServer};
 pub use units::{ByteSize, Dur};
 
 /// Where the config is looked for when neither `--config` nor `$FCSTATS_CONFIG` is given.
@@ -125,17 +127,6 @@ fn ser_columns<S: serde::Serializer>(c: &Columns, s: S) -> Result<S::Ok, S::Erro
     .serialize(s)
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct LogConfig {
-    /// Used when neither -v, -q nor RUST_LOG is given.
-    #[serde(serialize_with = "ser_level")]
-    pub level: log::LevelFilter,
-}
-
-fn ser_level<S: serde::Serializer>(l: &log::LevelFilter, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&l.as_str().to_ascii_lowercase())
-}
-
 /// Declares the `ssh:` keys once; each collector may override any of them.
 macro_rules! ssh_options {
     ($($field:ident : $ty:ty),* $(,)?) => {
@@ -208,12 +199,6 @@ struct RawColumns {
     bps: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLog {
-    level: Option<String>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -234,7 +219,7 @@ struct RawConfig {
     #[serde(default)]
     collectors: Vec<RawCollector>,
     #[serde(default)]
-    log: RawLog,
+    log: logcfg::RawLog,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -363,6 +348,7 @@ pub fn resolve_path(base: &Path, s: &str) -> PathBuf {
 }
 
 /// The settings shared by every config format.
+#[derive(Default)]
 struct Common {
     interval: Option<Dur>,
     database: Option<String>,
@@ -370,21 +356,7 @@ struct Common {
     max_gap: Option<Dur>,
     parallel: Option<usize>,
     columns: Columns,
-    log_level: log::LevelFilter,
-}
-
-impl Default for Common {
-    fn default() -> Self {
-        Common {
-            interval: None,
-            database: None,
-            stale_after: None,
-            max_gap: None,
-            parallel: None,
-            columns: Columns::default(),
-            log_level: log::LevelFilter::Info,
-        }
-    }
+    log: LogConfig,
 }
 
 fn build(
@@ -425,9 +397,7 @@ fn build(
         parallel,
         columns: common.columns,
         collectors,
-        log: LogConfig {
-            level: common.log_level,
-        },
+        log: common.log,
         warnings,
     })
 }
@@ -440,14 +410,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         interface: raw.columns.interface.filter(|s| !s.is_empty()),
         bps: raw.columns.bps.unwrap_or(defaults.bps),
     };
-    let log_level = match raw.log.level {
-        None => log::LevelFilter::Info,
-        Some(l) => l.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "{file}: log.level: `{l}` is not one of off, error, warn, info, debug, trace"
-            )
-        })?,
-    };
+    let log = logcfg::resolve(raw.log, base).with_context(|| file.to_string())?;
     let ssh = raw.ssh.or(&ssh_defaults());
     let collectors = raw
         .collectors
@@ -465,7 +428,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         max_gap: raw.max_gap,
         parallel: raw.parallel,
         columns,
-        log_level,
+        log,
     };
     build(common, collectors, path, base, Vec::new())
 }

@@ -374,3 +374,96 @@ pub fn single(w: &Workdir, name: &str, key: &Path, rows: &[(&str, u64)]) -> (Ssh
     let file = w.write("fc.txt", stats_file(rows));
     (sshd, file)
 }
+
+pub const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
+
+/// A real `rsyslogd -n` on loopback UDP and TCP ports, writing every message it
+/// receives to `received.log` as `INPUT FACILITY SEVERITY APP MSG`. Killed on drop.
+pub struct Rsyslog {
+    child: Option<Child>,
+    pub udp: u16,
+    pub tcp: u16,
+    out: PathBuf,
+}
+
+impl Rsyslog {
+    pub fn start(w: &Workdir) -> Rsyslog {
+        assert!(
+            Path::new(RSYSLOGD).exists(),
+            "{RSYSLOGD} is missing: install rsyslog (.ci/run does)"
+        );
+        let dir = w.path("rsyslog");
+        fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("received.log");
+        for _ in 0..5 {
+            let (udp, tcp) = (free_port(), free_port());
+            let conf = w.write(
+                "rsyslog/rsyslog.conf",
+                format!(
+                    "global(workDirectory=\"{d}\")\n\
+                     module(load=\"imudp\")\nmodule(load=\"imtcp\")\n\
+                     input(type=\"imudp\" address=\"127.0.0.1\" port=\"{udp}\")\n\
+                     input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{tcp}\")\n\
+                     template(name=\"t\" type=\"string\" string=\"%inputname% %syslogfacility-text% %syslogseverity-text% %app-name% %msg%\\n\")\n\
+                     *.* action(type=\"omfile\" file=\"{o}\" template=\"t\")\n",
+                    d = dir.display(),
+                    o = out.display()
+                ),
+            );
+            let mut child = Command::new(RSYSLOGD)
+                .args(["-n", "-f"])
+                .arg(&conf)
+                .arg("-i")
+                .arg(dir.join("rsyslogd.pid"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", tcp)).is_ok() {
+                    return Rsyslog {
+                        child: Some(child),
+                        udp,
+                        tcp,
+                        out,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            child.kill().ok();
+            child.wait().ok();
+        }
+        panic!("rsyslogd did not start; run `{RSYSLOGD} -n -f CONF` by hand to see why");
+    }
+
+    /// The received lines once `pred` holds for them (5 s at most), white
+    /// space folded (RFC 3164 messages keep the space after `fcstats[pid]:`).
+    pub fn wait_for(&self, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines: Vec<String> = fs::read_to_string(&self.out)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            if pred(&lines) || Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Rsyslog {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().ok();
+            c.wait().ok();
+        }
+    }
+}
