@@ -41,7 +41,7 @@ pub enum SyslogServer {
 }
 
 impl SyslogServer {
-    fn parse(s: &str) -> Result<SyslogServer> {
+    pub(super) fn parse(s: &str) -> Result<SyslogServer> {
         let hostport = |rest: &str| -> Result<String> {
             if rest
                 .rsplit_once(':')

@@ -1,6 +1,7 @@
 //! Configuration (SPEC §7): YAML read into raw structs that reject unknown keys,
 //! then resolved into the plain `Config` the rest of the program uses.
 
+pub mod alerts;
 mod legacy;
 mod logcfg;
 pub mod units;
@@ -107,6 +108,9 @@ pub struct Config {
     pub columns: Columns,
     pub collectors: Vec<Collector>,
     pub log: LogConfig,
+    pub alerts: Vec<alerts::AlertSink>,
+    /// Undelivered alerts older than this are dropped (and logged).
+    pub alert_max_age: Dur,
     /// Said once on stderr when the config is loaded (legacy format, inline passwords).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -220,6 +224,10 @@ struct RawConfig {
     collectors: Vec<RawCollector>,
     #[serde(default)]
     log: logcfg::RawLog,
+    #[serde(default)]
+    alerts: Vec<alerts::RawSink>,
+    #[serde(default)]
+    alert_max_age: Option<Dur>,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -357,6 +365,8 @@ struct Common {
     parallel: Option<usize>,
     columns: Columns,
     log: LogConfig,
+    alerts: Vec<alerts::AlertSink>,
+    alert_max_age: Option<Dur>,
 }
 
 fn build(
@@ -398,6 +408,8 @@ fn build(
         columns: common.columns,
         collectors,
         log: common.log,
+        alerts: common.alerts,
+        alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
         warnings,
     })
 }
@@ -429,6 +441,8 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         parallel: raw.parallel,
         columns,
         log,
+        alerts: alerts::resolve(raw.alerts).with_context(|| file.to_string())?,
+        alert_max_age: raw.alert_max_age,
     };
     build(common, collectors, path, base, Vec::new())
 }
