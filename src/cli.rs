@@ -59,6 +59,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// List the alerts waiting in the outbox (pending or failed)
+    Alerts {
+        /// Send a test event through every configured sink instead, and say how each went
+        #[arg(long)]
+        test: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Run the whole pipeline on bundled data in a temp dir and print every report
     Demo {
         #[command(flatten)]

@@ -7,6 +7,7 @@ mod config;
 mod exit;
 mod logging;
 mod model;
+mod notify;
 mod output;
 mod report;
 mod source;
@@ -46,6 +47,9 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         }
         Command::Report { command } => {
             cmd::report::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)
+        }
+        Command::Alerts { test, out } => {
+            cmd::alerts::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), *test, out)
         }
         Command::Demo { .. } => unreachable!("handled before the config is read"),
         Command::Config {

@@ -86,7 +86,7 @@ fn a_dead_log_server_does_not_fail_the_poll_and_is_named_once() {
         assert!(run.elapsed < Duration::from_secs(5), "{run}");
     }
     a.expect_stderr(&format!(
-        "fcstats: warning: log server Tcp(\"127.0.0.1:{port}\") unreachable"
+        "fcstats: warning: log server tcp://127.0.0.1:{port} failed (Connection refused (os error 111)); not logging there this run"
     ));
     b.expect_stderr("1 transition");
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand. Each returns the process exit code for a run that
 //! did its job, or an error (exit 1, or 75 for `LockHeld`).
 
+pub mod alerts;
 pub mod config_check;
 pub mod demo;
 pub mod poll;

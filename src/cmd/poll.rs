@@ -9,6 +9,7 @@ use anyhow::{bail, Result};
 use crate::aggregate::{aggregate, CollectorRead, Outcome, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
+use crate::notify;
 use crate::source;
 use crate::state::{self, EventKind, KeyChange};
 use crate::store::{lock, PollRecord, Store};
@@ -130,6 +131,15 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
                 .then(|| (r.collector.clone(), added, removed))
         })
         .collect();
+    let sinks = notify::sinks(cfg);
+    let alerts = notify::event::alerts(
+        &changes,
+        &snap.keys,
+        &health,
+        |c| snap.collectors.contains_key(c),
+        at,
+    );
+    let outbox = notify::outbox(&alerts, &sinks);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
     store.record(&PollRecord {
         at,
@@ -138,8 +148,25 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         keys: &changes,
         health: &health,
         listings: &listings,
+        outbox: &outbox,
     })?;
     changes.iter().for_each(log_change);
+    if !sinks.is_empty() {
+        let d = notify::deliver(
+            &store,
+            &sinks,
+            cfg.alert_max_age.secs() as i64,
+            crate::time::now(),
+        )?;
+        if d != notify::Delivered::default() {
+            log::info!(
+                "alerts: {} sent, {} failed (kept for the next run), {} dropped",
+                d.sent,
+                d.failed,
+                d.dropped
+            );
+        }
+    }
 
     let s = summarize(&verdicts, &changes);
     let failed_list = if failed.is_empty() {

@@ -63,13 +63,19 @@ impl SyslogServer {
     }
 }
 
+impl std::fmt::Display for SyslogServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyslogServer::Udp(a) => write!(f, "udp://{a}"),
+            SyslogServer::Tcp(a) => write!(f, "tcp://{a}"),
+            SyslogServer::Unix(p) => write!(f, "unix://{}", p.display()),
+        }
+    }
+}
+
 impl Serialize for SyslogServer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            SyslogServer::Udp(a) => s.collect_str(&format_args!("udp://{a}")),
-            SyslogServer::Tcp(a) => s.collect_str(&format_args!("tcp://{a}")),
-            SyslogServer::Unix(p) => s.collect_str(&format_args!("unix://{}", p.display())),
-        }
+        s.collect_str(self)
     }
 }
 

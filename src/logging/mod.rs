@@ -4,7 +4,7 @@
 //! and never fails the command.
 
 mod file;
-mod syslog;
+pub(crate) mod syslog;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

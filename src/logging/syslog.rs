@@ -106,15 +106,11 @@ impl Syslog {
     }
 
     /// The message as the server gets it (framed for TCP).
-    pub fn frame(&self, r: &Record) -> Vec<u8> {
+    fn frame(&self, sev: Severity, text: &dyn std::fmt::Display) -> Vec<u8> {
         let mut msg = Vec::new();
-        let sev = severity(r.level());
         let _ = match self.format {
-            SyslogFormat::Rfc3164 => self.f3164.format(&mut msg, sev, r.args()),
-            SyslogFormat::Rfc5424 => {
-                self.f5424
-                    .format(&mut msg, sev, (0, BTreeMap::new(), r.args()))
-            }
+            SyslogFormat::Rfc3164 => self.f3164.format(&mut msg, sev, text),
+            SyslogFormat::Rfc5424 => self.f5424.format(&mut msg, sev, (0, BTreeMap::new(), text)),
         };
         if matches!(self.server, SyslogServer::Tcp(_)) {
             let mut framed = format!("{} ", msg.len()).into_bytes();
@@ -133,46 +129,49 @@ impl Syslog {
             Conn::None | Conn::Dead => Ok(()),
         }
     }
-}
 
-impl Sink for Syslog {
-    fn write(&self, r: &Record) {
-        let bytes = self.frame(r);
+    /// Sends one message: on the open connection, else a new one; a broken
+    /// stream is reopened once, then this sender gives up for the run.
+    pub fn send_text(&self, sev: Severity, text: &dyn std::fmt::Display) -> std::io::Result<()> {
+        let bytes = self.frame(sev, text);
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        // One try on the open connection, one on a fresh one; then give up for this run.
+        let mut last = std::io::Error::other("gave up on this server earlier in this run");
         for _ in 0..2 {
-            if matches!(*conn, Conn::Dead) {
-                return;
-            }
-            if matches!(*conn, Conn::None) {
-                match self.connect() {
+            match *conn {
+                Conn::Dead => return Err(last),
+                Conn::None => match self.connect() {
                     Ok(c) => *conn = c,
                     Err(e) => {
                         *conn = Conn::Dead;
-                        warn_once(&self.failed, || {
-                            format!(
-                                "log server {:?} unreachable ({e}); not logging there this run",
-                                self.server
-                            )
-                        });
-                        return;
+                        return Err(e);
                     }
-                }
+                },
+                _ => {}
             }
             match Self::send(&mut conn, &bytes) {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
+                // Datagrams: nothing to reopen; the next message tries again.
+                Err(e) if matches!(*conn, Conn::Udp(_)) => return Err(e),
                 Err(e) => {
-                    let udp = matches!(*conn, Conn::Udp(_));
-                    warn_once(&self.failed, || {
-                        format!("log server {:?} failed ({e})", self.server)
-                    });
-                    if udp {
-                        return; // datagrams: nothing to reconnect; keep trying next time
-                    }
                     *conn = Conn::None;
+                    last = e;
                 }
             }
         }
         *conn = Conn::Dead;
+        Err(last)
+    }
+}
+
+impl Sink for Syslog {
+    fn write(&self, r: &Record) {
+        if let Err(e) = self.send_text(severity(r.level()), r.args()) {
+            warn_once(&self.failed, || {
+                format!(
+                    "log server {} failed ({e}); not logging there this run",
+                    self.server
+                )
+            });
+        }
     }
 }

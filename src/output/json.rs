@@ -5,7 +5,7 @@ use crate::time::rfc3339;
 
 pub struct Json;
 
-fn string(s: &str, out: &mut String) {
+pub(crate) fn string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -2,7 +2,7 @@
 //! one file behind `Format` and returns bytes. stdout carries nothing else.
 
 mod csv;
-mod json;
+pub(crate) mod json;
 mod table;
 mod tsv;
 

@@ -21,6 +21,30 @@ pub struct Store {
     collector_ids: HashMap<String, i64>,
 }
 
+/// An alert for the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAlert {
+    pub created: i64,
+    pub sink: String,
+    pub kind: String,
+    pub summary: String,
+    pub payload: String,
+}
+
+/// An alert waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingAlert {
+    pub id: i64,
+    pub created: i64,
+    pub sink: String,
+    pub kind: String,
+    pub summary: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub last_try: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// Everything one poll writes.
 pub struct PollRecord<'a> {
     pub at: i64,
@@ -30,6 +54,8 @@ pub struct PollRecord<'a> {
     pub health: &'a [HealthChange],
     /// Per collector read this poll: keys it lists now and did not, and the reverse.
     pub listings: &'a [(String, Vec<Key>, Vec<Key>)],
+    /// Alerts to deliver after the commit.
+    pub outbox: &'a [NewAlert],
 }
 
 fn state_code(s: State) -> i64 {
@@ -197,9 +223,50 @@ impl Store {
                 }
             }
         }
+        for a in poll.outbox {
+            tx.prepare_cached(
+                "INSERT INTO alert (created, sink, kind, summary, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![a.created, a.sink, a.kind, a.summary, a.payload])?;
+        }
         tx.prepare_cached("INSERT INTO poll (at, ok, failed) VALUES (?1, ?2, ?3)")?
             .execute(params![poll.at, poll.ok as i64, poll.failed as i64])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    /// The outbox, oldest first.
+    pub fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, created, sink, kind, summary, payload, attempts, last_try, last_error FROM alert ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PendingAlert {
+                id: r.get(0)?,
+                created: r.get(1)?,
+                sink: r.get(2)?,
+                kind: r.get(3)?,
+                summary: r.get(4)?,
+                payload: r.get(5)?,
+                attempts: r.get(6)?,
+                last_try: r.get(7)?,
+                last_error: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Delivered (or dropped): out of the outbox, never sent again.
+    pub fn alert_done(&self, id: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM alert WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn alert_failed(&self, id: i64, at: i64, error: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE alert SET attempts = attempts + 1, last_try = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, at, error],
+        )?;
         Ok(())
     }
 

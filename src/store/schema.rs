@@ -4,10 +4,11 @@ use anyhow::{bail, Result};
 use rusqlite::Connection;
 
 /// The version this fcstats writes. A database with a higher one is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations in order: `MIGRATIONS[i]` takes version i to i + 1.
-const MIGRATIONS: [&str; 1] = [r#"
+pub(super) const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE collector (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,
@@ -62,7 +63,23 @@ CREATE TABLE collector_event (
     error     TEXT
 );
 CREATE INDEX collector_event_at ON collector_event (at);
-"#];
+"#,
+    r#"
+-- v2: the alert outbox. One row per alert and sink, written in the poll's
+-- transaction, removed once delivered (or dropped past alert_max_age).
+CREATE TABLE alert (
+    id         INTEGER PRIMARY KEY,
+    created    INTEGER NOT NULL,     -- poll time of the event
+    sink       TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    summary    TEXT NOT NULL,
+    payload    TEXT NOT NULL,        -- the JSON event
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_try   INTEGER,
+    last_error TEXT
+);
+"#,
+];
 
 /// WAL, a busy timeout, and the schema at `SCHEMA_VERSION`.
 pub fn prepare(conn: &mut Connection) -> Result<()> {

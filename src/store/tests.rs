@@ -59,6 +59,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         keys: &keys,
         health: &[health("a", true, 100), health("b", false, 100)],
         listings: &listings,
+        outbox: &[],
     })
     .unwrap();
     drop(s);
@@ -84,6 +85,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         keys: &keys,
         health: &[],
         listings: &listings,
+        outbox: &[],
     })
     .unwrap();
     let snap = s.load().unwrap();
@@ -105,6 +107,7 @@ fn a_poll_with_nothing_changed_adds_one_poll_row_and_nothing_else() {
         keys: &[],
         health: &[],
         listings: &[],
+        outbox: &[],
     };
     s.record(&rec(100)).unwrap();
     s.record(&rec(200)).unwrap();
@@ -125,7 +128,7 @@ fn a_database_from_a_newer_fcstats_is_refused() {
     drop(conn);
     let e = format!("{:#}", Store::open(&db).err().unwrap());
     assert!(
-        e.contains("written by a newer fcstats (schema version 2; this fcstats knows up to 1)"),
+        e.contains("written by a newer fcstats (schema version 3; this fcstats knows up to 2)"),
         "{e}"
     );
 }
@@ -153,4 +156,24 @@ fn schema_is_at_the_current_version_in_wal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!((v, mode.as_str()), (schema::SCHEMA_VERSION, "wal"));
+}
+
+#[test]
+fn a_version_1_database_is_migrated_keeping_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute("INSERT INTO poll (at, ok, failed) VALUES (100, 1, 0)", [])
+        .unwrap();
+    drop(conn);
+    let s = Store::open(&db).unwrap();
+    let v: i64 = s
+        .connection()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(s.last_poll().unwrap(), Some(100));
+    assert_eq!(count(&s, "alert"), 0);
 }

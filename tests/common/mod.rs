@@ -467,3 +467,157 @@ impl Drop for Rsyslog {
         }
     }
 }
+
+/// A webhook receiver in the test process: answers every POST with `status`
+/// (changeable while it runs) and keeps the bodies it got a 2xx for... and
+/// the ones it refused, separately.
+pub struct Hook {
+    pub port: u16,
+    pub status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    pub accepted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Hook {
+    pub fn start() -> Hook {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicU16, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let status = Arc::new(AtomicU16::new(200));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(Mutex::new(Vec::new()));
+        let (s, a, r) = (status.clone(), accepted.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
+                let mut reader = BufReader::new(conn);
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).ok();
+                let body = String::from_utf8_lossy(&body).into_owned();
+                let code = s.load(Ordering::SeqCst);
+                if code < 300 {
+                    a.lock().unwrap().push(body)
+                } else {
+                    r.lock().unwrap().push(body)
+                }
+                let mut conn = reader.into_inner();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        Hook {
+            port,
+            status,
+            accepted,
+            refused,
+        }
+    }
+
+    pub fn set_status(&self, code: u16) {
+        self.status.store(code, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn accepted(&self) -> Vec<String> {
+        self.accepted.lock().unwrap().clone()
+    }
+
+    pub fn refused(&self) -> Vec<String> {
+        self.refused.lock().unwrap().clone()
+    }
+}
+
+/// A real SMTP receiver (Python's aiosmtpd) on loopback, storing each mail in
+/// a Maildir. Killed on drop.
+pub struct Smtp {
+    child: Option<Child>,
+    pub port: u16,
+    maildir: PathBuf,
+}
+
+impl Smtp {
+    pub fn start(w: &Workdir) -> Smtp {
+        let maildir = w.path("maildir");
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new("python3")
+                .args([
+                    "-m",
+                    "aiosmtpd",
+                    "-n",
+                    "-l",
+                    &format!("127.0.0.1:{port}"),
+                    "-c",
+                    "aiosmtpd.handlers.Mailbox",
+                ])
+                .arg(&maildir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("python3 with aiosmtpd (pip install aiosmtpd; .ci/run does)");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Smtp {
+                        child: Some(child),
+                        port,
+                        maildir,
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            child.kill().ok();
+            child.wait().ok();
+        }
+        panic!("aiosmtpd did not start: is it installed? (pip install aiosmtpd)");
+    }
+
+    /// Every mail received so far, waiting up to 5 s for at least `n`.
+    pub fn mails(&self, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut mails: Vec<String> = fs::read_dir(self.maildir.join("new"))
+                .map(|d| {
+                    d.filter_map(|e| fs::read_to_string(e.ok()?.path()).ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            mails.sort();
+            if mails.len() >= n || Instant::now() > deadline {
+                return mails;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().ok();
+            c.wait().ok();
+        }
+    }
+}

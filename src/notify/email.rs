@@ -1,0 +1,95 @@
+//! `type: email`: one mail per alert over SMTP (lettre), STARTTLS when the
+//! server offers it, login when username_env and password_env are set.
+
+use anyhow::{Context, Result};
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{Message, SmtpTransport, Transport};
+
+use super::{Base, Sink};
+use crate::config::Dur;
+
+pub struct Email {
+    base: Base,
+    smtp: String,
+    from: String,
+    to: Vec<String>,
+    username_env: Option<String>,
+    password_env: Option<String>,
+    timeout: Dur,
+}
+
+impl Email {
+    pub fn new(
+        base: Base,
+        smtp: String,
+        from: String,
+        to: Vec<String>,
+        username_env: Option<String>,
+        password_env: Option<String>,
+        timeout: Dur,
+    ) -> Email {
+        Email {
+            base,
+            smtp,
+            from,
+            to,
+            username_env,
+            password_env,
+            timeout,
+        }
+    }
+
+    fn env(var: &Option<String>, key: &str) -> Result<Option<String>> {
+        var.as_ref()
+            .map(|v| {
+                std::env::var(v)
+                    .with_context(|| format!("{key}: the environment variable {v} is not set"))
+            })
+            .transpose()
+    }
+}
+
+impl Sink for Email {
+    fn name(&self) -> &str {
+        &self.base.name
+    }
+
+    fn wants(&self, kind: &str) -> bool {
+        self.base.wants(kind)
+    }
+
+    fn send(&self, _kind: &str, summary: &str, payload: &str) -> Result<()> {
+        let (host, port) = self.smtp.rsplit_once(':').expect("checked in the config");
+        let port: u16 = port.parse().expect("checked in the config");
+        let tls = Tls::Opportunistic(TlsParameters::new(host.to_owned())?);
+        let mut mailer = SmtpTransport::builder_dangerous(host)
+            .port(port)
+            .tls(tls)
+            .timeout(Some(self.timeout.std()));
+        let user = Self::env(&self.username_env, "username_env")?;
+        let pass = Self::env(&self.password_env, "password_env")?;
+        if let (Some(u), Some(p)) = (user, pass) {
+            mailer = mailer.credentials(Credentials::new(u, p));
+        }
+        let mut msg = Message::builder()
+            .from(
+                self.from
+                    .parse()
+                    .with_context(|| format!("from: `{}`", self.from))?,
+            )
+            .subject(format!("fcstats: {summary}"));
+        for t in &self.to {
+            msg = msg.to(t.parse().with_context(|| format!("to: `{t}`"))?);
+        }
+        let mail = msg
+            .header(ContentType::TEXT_PLAIN)
+            .body(format!("{summary}\n\n{payload}\n"))?;
+        mailer
+            .build()
+            .send(&mail)
+            .with_context(|| format!("SMTP {}", self.smtp))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,235 @@
+//! What an alert says, derived from a poll's changes. Pure.
+
+use std::collections::HashMap;
+
+use crate::model::{Key, KeyState, State};
+use crate::output::json::string as json_string;
+use crate::state::{EventKind, HealthChange, KeyChange};
+use crate::time::rfc3339;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// down, up, collector_failed, collector_recovered (test for `alerts --test`).
+    pub kind: &'static str,
+    pub key: Option<Key>,
+    pub at: i64,
+    /// up: the length of the outage that ended.
+    pub outage_s: Option<i64>,
+    pub collector: Option<String>,
+    pub error: Option<String>,
+    pub bps: Option<u64>,
+    pub collectors: Vec<String>,
+}
+
+impl Alert {
+    /// The event as one JSON object: kind, exporter, interface, at (RFC 3339
+    /// UTC), outage_s (up), collector and error (collector events), bps, collectors.
+    pub fn to_json(&self) -> String {
+        let mut o = String::from("{");
+        let mut field = |name: &str, value: String| {
+            if o.len() > 1 {
+                o.push_str(", ");
+            }
+            json_string(name, &mut o);
+            o.push_str(": ");
+            o.push_str(&value);
+        };
+        let text = |s: &str| {
+            let mut v = String::new();
+            json_string(s, &mut v);
+            v
+        };
+        field("kind", text(self.kind));
+        if let Some(k) = &self.key {
+            field("exporter", text(&k.exporter));
+            field("interface", text(&k.interface));
+        }
+        field("at", text(&rfc3339(self.at)));
+        if let Some(s) = self.outage_s {
+            field("outage_s", s.to_string());
+        }
+        if let Some(c) = &self.collector {
+            field("collector", text(c));
+        }
+        if let Some(e) = &self.error {
+            field("error", text(e));
+        }
+        if let Some(b) = self.bps {
+            field("bps", b.to_string());
+        }
+        let list: Vec<String> = self.collectors.iter().map(|c| text(c)).collect();
+        field("collectors", format!("[{}]", list.join(", ")));
+        o.push('}');
+        o
+    }
+
+    /// One line for people (email subjects, syslog).
+    pub fn summary(&self) -> String {
+        match (&self.key, &self.collector) {
+            (Some(k), _) => {
+                let mut s = format!(
+                    "{}: exporter={} interface={} collectors={}",
+                    self.kind,
+                    k.exporter,
+                    k.interface_shown(),
+                    self.collectors.join(",")
+                );
+                if let Some(o) = self.outage_s {
+                    s.push_str(&format!(" outage_s={o}"));
+                }
+                s
+            }
+            (None, Some(c)) => match &self.error {
+                Some(e) => format!("{}: collector={c} error={e}", self.kind),
+                None => format!("{}: collector={c}", self.kind),
+            },
+            (None, None) => format!("{}: fcstats alert test", self.kind),
+        }
+    }
+}
+
+/// The alerts of one poll: down and up transitions (never baselines, moves or
+/// unknown), and collectors failing or recovering (a collector's first poll
+/// alerts only if it fails).
+pub fn alerts(
+    changes: &[KeyChange],
+    prior: &HashMap<Key, KeyState>,
+    health: &[HealthChange],
+    had_health: impl Fn(&str) -> bool,
+    at: i64,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for c in changes {
+        let kind = match c.event.kind {
+            EventKind::Down => "down",
+            EventKind::Up => "up",
+            _ => continue,
+        };
+        let outage_s = match c.event.kind {
+            EventKind::Up => prior
+                .get(&c.key)
+                .filter(|p| p.state == State::Down)
+                .map(|p| at - p.since),
+            _ => None,
+        };
+        out.push(Alert {
+            kind,
+            key: Some(c.key.clone()),
+            at,
+            outage_s,
+            collector: None,
+            error: None,
+            bps: Some(c.event.bps),
+            collectors: c.event.collector.iter().cloned().collect(),
+        });
+    }
+    for h in health.iter().filter(|h| h.event) {
+        let kind = match (h.new.ok, had_health(&h.collector)) {
+            (false, _) => "collector_failed",
+            (true, true) => "collector_recovered",
+            (true, false) => continue,
+        };
+        out.push(Alert {
+            kind,
+            key: None,
+            at,
+            outage_s: None,
+            collector: Some(h.collector.clone()),
+            error: if h.new.ok {
+                None
+            } else {
+                h.new.last_error.clone()
+            },
+            bps: None,
+            collectors: vec![h.collector.clone()],
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CollectorHealth, Status};
+    use crate::state::Event;
+
+    fn change(e: &str, kind: EventKind, collector: &str, bps: u64) -> KeyChange {
+        KeyChange {
+            key: Key::new(e, ""),
+            new: KeyState {
+                state: State::Up,
+                since: 1000,
+                unknown_since: None,
+                owner: Some(collector.into()),
+                bps,
+                first_seen: 0,
+            },
+            event: Event {
+                kind,
+                prev: Status::Down,
+                collector: Some(collector.into()),
+                bps,
+            },
+        }
+    }
+
+    fn health(c: &str, ok: bool, error: Option<&str>) -> HealthChange {
+        HealthChange {
+            collector: c.into(),
+            new: CollectorHealth {
+                ok,
+                since: 1000,
+                last_ok: None,
+                last_error: error.map(str::to_owned),
+            },
+            event: true,
+        }
+    }
+
+    #[test]
+    fn transitions_and_health_changes_alert_and_baselines_do_not() {
+        let prior: HashMap<Key, KeyState> = [(
+            Key::new("e2", ""),
+            KeyState {
+                state: State::Down,
+                since: 400,
+                unknown_since: None,
+                owner: Some("a".into()),
+                bps: 0,
+                first_seen: 0,
+            },
+        )]
+        .into();
+        let changes = [
+            change("e1", EventKind::Down, "a", 0),
+            change("e2", EventKind::Up, "b", 70),
+            change("e3", EventKind::BaselineDown, "a", 0),
+            change("e4", EventKind::Moved, "b", 5),
+            change("e5", EventKind::Unknown, "a", 5),
+        ];
+        let hs = [
+            health("a", false, Some("refused")),
+            health("b", true, None),
+            health("new", true, None),
+        ];
+        let got = alerts(&changes, &prior, &hs, |c| c != "new", 1000);
+        let json: Vec<String> = got.iter().map(Alert::to_json).collect();
+        assert_eq!(
+            json,
+            [
+                r#"{"kind": "down", "exporter": "e1", "interface": "", "at": "1970-01-01T00:16:40Z", "bps": 0, "collectors": ["a"]}"#,
+                r#"{"kind": "up", "exporter": "e2", "interface": "", "at": "1970-01-01T00:16:40Z", "outage_s": 600, "bps": 70, "collectors": ["b"]}"#,
+                r#"{"kind": "collector_failed", "at": "1970-01-01T00:16:40Z", "collector": "a", "error": "refused", "collectors": ["a"]}"#,
+                r#"{"kind": "collector_recovered", "at": "1970-01-01T00:16:40Z", "collector": "b", "collectors": ["b"]}"#,
+            ]
+        );
+        assert_eq!(
+            got[1].summary(),
+            "up: exporter=e2 interface=- collectors=b outage_s=600"
+        );
+        assert_eq!(
+            got[2].summary(),
+            "collector_failed: collector=a error=refused"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Alerts: derived from a poll's changes, written to the outbox in the poll's
+//! transaction, delivered after commit through every sink that wants them. A
+//! failed delivery stays in the outbox for the next run (until
+//! `alert_max_age`); a delivered one is removed, so it is never sent again.
+
+mod email;
+pub mod event;
+mod exec;
+mod syslog;
+mod webhook;
+
+use anyhow::Result;
+
+use crate::config::alerts::{AlertSink, SinkSpec};
+use crate::config::Config;
+use crate::store::{NewAlert, Store};
+use crate::time::rfc3339;
+pub use event::Alert;
+
+/// One destination. Each file of this folder is one.
+pub trait Sink {
+    fn name(&self) -> &str;
+    fn wants(&self, kind: &str) -> bool;
+    /// Delivers one alert: its kind, one line for people, and the JSON event.
+    fn send(&self, kind: &str, summary: &str, payload: &str) -> Result<()>;
+}
+
+/// Name and kinds, shared by every sink.
+struct Base {
+    name: String,
+    kinds: Vec<String>,
+}
+
+impl Base {
+    fn of(s: &AlertSink) -> Base {
+        Base {
+            name: s.name.clone(),
+            kinds: s.kinds.clone(),
+        }
+    }
+
+    fn wants(&self, kind: &str) -> bool {
+        kind == "test" || self.kinds.iter().any(|k| k == kind)
+    }
+}
+
+pub fn sinks(cfg: &Config) -> Vec<Box<dyn Sink>> {
+    cfg.alerts
+        .iter()
+        .map(|s| -> Box<dyn Sink> {
+            let base = Base::of(s);
+            match &s.spec {
+                SinkSpec::Syslog {
+                    server,
+                    facility,
+                    format,
+                } => Box::new(syslog::SyslogSink::new(
+                    base,
+                    cfg,
+                    server.clone(),
+                    facility.clone(),
+                    *format,
+                )),
+                SinkSpec::Exec { command, timeout } => {
+                    Box::new(exec::Exec::new(base, command.clone(), *timeout))
+                }
+                SinkSpec::Webhook { url, timeout } => {
+                    Box::new(webhook::Webhook::new(base, url.clone(), *timeout))
+                }
+                SinkSpec::Email {
+                    smtp,
+                    from,
+                    to,
+                    username_env,
+                    password_env,
+                    timeout,
+                } => Box::new(email::Email::new(
+                    base,
+                    smtp.clone(),
+                    from.clone(),
+                    to.clone(),
+                    username_env.clone(),
+                    password_env.clone(),
+                    *timeout,
+                )),
+            }
+        })
+        .collect()
+}
+
+/// One outbox row per alert and sink that wants it.
+pub fn outbox(alerts: &[Alert], sinks: &[Box<dyn Sink>]) -> Vec<NewAlert> {
+    let mut out = Vec::new();
+    for a in alerts {
+        let (summary, payload) = (a.summary(), a.to_json());
+        for s in sinks.iter().filter(|s| s.wants(a.kind)) {
+            out.push(NewAlert {
+                created: a.at,
+                sink: s.name().to_owned(),
+                kind: a.kind.to_owned(),
+                summary: summary.clone(),
+                payload: payload.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// What a delivery run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub failed: usize,
+    pub dropped: usize,
+}
+
+/// Sends everything in the outbox, oldest first. Rows older than `max_age`
+/// (from their poll time to `now`) or for a sink no longer configured are
+/// dropped and logged.
+pub fn deliver(
+    store: &Store,
+    sinks: &[Box<dyn Sink>],
+    max_age: i64,
+    now: i64,
+) -> Result<Delivered> {
+    let mut d = Delivered::default();
+    for row in store.pending_alerts()? {
+        let sink = sinks.iter().find(|s| s.name() == row.sink);
+        let why_drop = match sink {
+            None => Some(format!("sink {} is no longer configured", row.sink)),
+            Some(_) if now - row.created > max_age => Some(format!(
+                "it is older than alert_max_age ({}s; raised {})",
+                max_age,
+                rfc3339(row.created)
+            )),
+            Some(_) => None,
+        };
+        if let Some(why) = why_drop {
+            log::warn!(
+                "alert dropped: {} to {}: {why}; last error: {}",
+                row.summary,
+                row.sink,
+                row.last_error.as_deref().unwrap_or("-")
+            );
+            store.alert_done(row.id)?;
+            d.dropped += 1;
+            continue;
+        }
+        let sink = sink.expect("checked above");
+        match sink.send(&row.kind, &row.summary, &row.payload) {
+            Ok(()) => {
+                store.alert_done(row.id)?;
+                log::debug!("alert sent to {}: {}", row.sink, row.summary);
+                d.sent += 1;
+            }
+            Err(e) => {
+                let e = format!("{e:#}");
+                log::warn!(
+                    "alert to {} failed, kept for the next run: {} ({e})",
+                    row.sink,
+                    row.summary
+                );
+                store.alert_failed(row.id, now, &e)?;
+                d.failed += 1;
+            }
+        }
+    }
+    Ok(d)
+}

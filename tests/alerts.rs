@@ -1,0 +1,194 @@
+//! Alerts against real receivers: rsyslogd (UDP), an HTTP server in the test
+//! process (webhook), aiosmtpd (email), and a shell command (exec).
+
+mod common;
+
+use common::*;
+
+/// Poll times relative to now, so that alert_max_age (1d) never drops them.
+fn ago(mins: i64) -> String {
+    format!("@{}", chrono::Utc::now().timestamp() - mins * 60)
+}
+
+struct Setup {
+    w: Workdir,
+    rs: Rsyslog,
+    hook: Hook,
+    smtp: Smtp,
+}
+
+impl Setup {
+    fn new(extra: &str) -> Setup {
+        let w = Workdir::new();
+        let rs = Rsyslog::start(&w);
+        let hook = Hook::start();
+        let smtp = Smtp::start(&w);
+        w.write(
+            "config.yaml",
+            format!(
+                "database: state.db\nstale_after: 0\n{extra}\
+                 log: {{syslog: {{server: 'udp://127.0.0.1:{}'}}}}\n\
+                 alerts:\n  - {{type: syslog}}\n\
+                 \x20 - {{type: exec, command: [sh, -c, 'cat >> {}']}}\n\
+                 \x20 - {{type: webhook, url: 'http://127.0.0.1:{}/hook', timeout: 2s}}\n\
+                 \x20 - {{type: email, smtp: '127.0.0.1:{}', from: fcstats@example.net, to: [noc@example.net], kinds: [down]}}\n\
+                 collectors:\n  - {{name: here, local: fc.txt}}\n",
+                rs.udp,
+                w.path("exec.jsonl").display(),
+                hook.port,
+                smtp.port,
+            ),
+        );
+        Setup { w, rs, hook, smtp }
+    }
+
+    fn poll(&self, at: &str, rows: &[(&str, u64)]) -> Run {
+        self.w.write("fc.txt", stats_file(rows));
+        self.w.run(&["poll", "--at", at])
+    }
+
+    fn exec_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.w.path("exec.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// The JSON event without its `at` (which depends on the clock).
+fn without_at(json: &str) -> String {
+    let start = json.find("\"at\": \"").unwrap();
+    let end = start + json[start..].find("\", ").unwrap() + 3;
+    format!("{}{}", &json[..start], &json[end..])
+}
+
+#[test]
+fn a_down_transition_reaches_every_sink_and_a_baseline_none() {
+    let s = Setup::new("");
+    s.poll(&ago(10), &[("10.0.0.1", 500)]).expect_code(0);
+    // Baseline: nothing anywhere.
+    assert!(s.exec_lines().is_empty());
+    assert!(s.hook.accepted().is_empty());
+
+    s.poll(&ago(5), &[("10.0.0.1", 0)])
+        .expect_code(0)
+        .expect_stderr("alerts: 4 sent, 0 failed (kept for the next run), 0 dropped");
+    let want = r#"{"kind": "down", "exporter": "10.0.0.1", "interface": "", "bps": 0, "collectors": ["here"]}"#;
+    let exec = s.exec_lines();
+    assert_eq!(exec.len(), 1);
+    assert_eq!(without_at(&exec[0]), want);
+    let hook = s.hook.accepted();
+    assert_eq!(hook.len(), 1);
+    assert_eq!(hook[0], exec[0]);
+    let lines =
+        s.rs.wait_for(|l| l.iter().any(|x| x.contains("fcstats alert {")));
+    let alert: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("fcstats alert {"))
+        .collect();
+    assert_eq!(alert.len(), 1, "{lines:#?}");
+    assert!(
+        alert[0].starts_with("imudp local0 warning fcstats fcstats alert {\"kind\": \"down\""),
+        "{lines:#?}"
+    );
+    let mails = s.smtp.mails(1);
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("Subject: fcstats: down: exporter=10.0.0.1 interface=- collectors=here"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("To: noc@example.net"), "{}", mails[0]);
+    // Nothing is left to deliver.
+    let pending = s.w.run(&["alerts", "--format", "tsv", "--no-header"]);
+    assert_eq!(
+        (pending.code, pending.stdout.as_str()),
+        (0, ""),
+        "{pending}"
+    );
+}
+
+#[test]
+fn a_failed_delivery_is_kept_and_sent_once_on_a_later_run() {
+    let s = Setup::new("");
+    s.poll(&ago(20), &[("10.0.0.1", 0)]).expect_code(0); // first seen down
+    s.hook.set_status(500);
+    s.poll(&ago(15), &[("10.0.0.1", 700)])
+        .expect_code(0)
+        .expect_stderr("alert to webhook failed, kept for the next run: up: exporter=10.0.0.1 interface=- collectors=here outage_s=300")
+        .expect_stderr("alerts: 2 sent, 1 failed");
+    assert_eq!(s.hook.refused().len(), 1);
+    let pending = s.w.run(&["alerts", "--format", "tsv", "--no-header"]);
+    let cols: Vec<&str> = pending.stdout.trim_end().split('\t').collect();
+    assert_eq!(
+        cols[2..6],
+        [
+            "webhook",
+            "up",
+            "up: exporter=10.0.0.1 interface=- collectors=here outage_s=300",
+            "1"
+        ],
+        "{pending}"
+    );
+    assert!(cols[7].contains("500"), "{pending}");
+
+    // The webhook is back: the next run delivers it, once.
+    s.hook.set_status(200);
+    s.poll(&ago(10), &[("10.0.0.1", 700)])
+        .expect_code(0)
+        .expect_stderr("alerts: 1 sent, 0 failed");
+    s.poll(&ago(5), &[("10.0.0.1", 700)]).expect_code(0);
+    let hook = s.hook.accepted();
+    assert_eq!(hook.len(), 1, "{hook:#?}");
+    assert_eq!(
+        without_at(&hook[0]),
+        r#"{"kind": "up", "exporter": "10.0.0.1", "interface": "", "outage_s": 300, "bps": 700, "collectors": ["here"]}"#
+    );
+    // The exec sink got it once, at the first run.
+    assert_eq!(s.exec_lines().len(), 1);
+    let pending = s.w.run(&["alerts", "--format", "tsv", "--no-header"]);
+    assert_eq!(pending.stdout, "");
+}
+
+#[test]
+fn alerts_older_than_alert_max_age_are_dropped_and_logged() {
+    let s = Setup::new("alert_max_age: 30m\n");
+    s.hook.set_status(500);
+    s.poll(&ago(120), &[("10.0.0.1", 500)]).expect_code(0);
+    // Two hours ago: every alert of this poll is past the 30 min cap at once.
+    s.poll(&ago(115), &[("10.0.0.1", 0)])
+        .expect_code(0)
+        .expect_stderr("alert dropped: down: exporter=10.0.0.1 interface=- collectors=here to webhook: it is older than alert_max_age (1800s; raised ")
+        .expect_stderr("alerts: 0 sent, 0 failed (kept for the next run), 4 dropped");
+    assert!(s.hook.refused().is_empty());
+    assert!(s.exec_lines().is_empty());
+}
+
+#[test]
+fn alerts_test_sends_through_every_sink_and_names_the_ones_that_fail() {
+    let s = Setup::new("");
+    let run = s.w.run(&["alerts", "--test", "--format", "tsv"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        "sink\tresult\nsyslog\tsent\nexec\tsent\nwebhook\tsent\nemail\tsent\n"
+    );
+    assert_eq!(
+        without_at(&s.exec_lines()[0]),
+        r#"{"kind": "test", "collectors": []}"#
+    );
+    assert_eq!(s.hook.accepted().len(), 1);
+    assert!(s.smtp.mails(1)[0].contains("Subject: fcstats: test: fcstats alert test"));
+
+    s.hook.set_status(503);
+    let run =
+        s.w.run(&["alerts", "--test", "--format", "tsv", "--no-header"]);
+    run.expect_code(1);
+    assert!(
+        run.stdout
+            .contains("webhook\tfailed: POST http://127.0.0.1:"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("503"), "{run}");
+}
