@@ -192,3 +192,36 @@ fn alerts_test_sends_through_every_sink_and_names_the_ones_that_fail() {
     );
     assert!(run.stdout.contains("503"), "{run}");
 }
+
+#[test]
+fn a_dead_webhook_is_tried_once_per_run_and_everything_waits_for_the_next() {
+    let s = Setup::new("");
+    s.hook.set_status(500);
+    s.poll(
+        &ago(10),
+        &[("10.0.0.1", 500), ("10.0.0.2", 500), ("10.0.0.3", 500)],
+    )
+    .expect_code(0);
+    // Three keys go down at once: three alerts for the webhook, one try.
+    s.poll(
+        &ago(5),
+        &[("10.0.0.1", 0), ("10.0.0.2", 0), ("10.0.0.3", 0)],
+    )
+    .expect_code(0)
+    .expect_stderr("alerts: 9 sent, 3 failed (kept for the next run), 0 dropped");
+    assert_eq!(s.hook.refused().len(), 1);
+    s.hook.set_status(200);
+    s.poll(
+        &ago(1),
+        &[("10.0.0.1", 0), ("10.0.0.2", 0), ("10.0.0.3", 0)],
+    )
+    .expect_code(0)
+    .expect_stderr("alerts: 3 sent, 0 failed");
+    let exporters: Vec<String> = s
+        .hook
+        .accepted()
+        .iter()
+        .map(|b| b.split('"').nth(7).unwrap().to_owned())
+        .collect();
+    assert_eq!(exporters, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+}

@@ -116,7 +116,8 @@ pub struct Delivered {
 
 /// Sends everything in the outbox, oldest first. Rows older than `max_age`
 /// (from their poll time to `now`) or for a sink no longer configured are
-/// dropped and logged.
+/// dropped and logged. A sink that fails is not tried again in the same run
+/// (its other alerts wait for the next), so a dead receiver costs one timeout.
 pub fn deliver(
     store: &Store,
     sinks: &[Box<dyn Sink>],
@@ -124,6 +125,7 @@ pub fn deliver(
     now: i64,
 ) -> Result<Delivered> {
     let mut d = Delivered::default();
+    let mut broken: Vec<String> = Vec::new();
     for row in store.pending_alerts()? {
         let sink = sinks.iter().find(|s| s.name() == row.sink);
         let why_drop = match sink {
@@ -147,6 +149,10 @@ pub fn deliver(
             continue;
         }
         let sink = sink.expect("checked above");
+        if broken.contains(&row.sink) {
+            d.failed += 1;
+            continue;
+        }
         match sink.send(&row.kind, &row.summary, &row.payload) {
             Ok(()) => {
                 store.alert_done(row.id)?;
@@ -161,6 +167,7 @@ pub fn deliver(
                     row.summary
                 );
                 store.alert_failed(row.id, now, &e)?;
+                broken.push(row.sink.clone());
                 d.failed += 1;
             }
         }
