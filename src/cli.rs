@@ -18,7 +18,7 @@ use crate::output::FormatName;
                   75 another poll holds the lock."
 )]
 pub struct Cli {
-    /// Config file [default: ./config.yaml, else /etc/fcstats/config.yaml]
+    /// Config file [default: ./config.yaml, else /etc/fcstats/config.yaml, else /app/config.yaml]
     #[arg(
         short,
         long,
@@ -53,6 +53,12 @@ pub enum Command {
         /// [HH:MM[:SS]]` (local time) or @UNIXSECONDS
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+
+        /// Keep running: poll now, then every DUR [default: the config's
+        /// interval] on the interval's boundaries (no drift); SIGTERM or SIGINT
+        /// stops it between polls. For `docker run` without cron
+        #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "", conflicts_with = "at")]
+        every: Option<String>,
     },
     /// Answer a question from the recorded history
     Report {
@@ -72,6 +78,13 @@ pub enum Command {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    Man,
     /// Work with the config file
     Config {
         #[command(subcommand)]

@@ -31,8 +31,11 @@ fn flag_level(cli: &Cli) -> Option<log::LevelFilter> {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    if let Command::Demo { out } = &cli.command {
-        return cmd::demo::run(out);
+    match &cli.command {
+        Command::Demo { out } => return cmd::demo::run(out),
+        Command::Completions { shell } => return cmd::docs::completions(*shell),
+        Command::Man => return cmd::docs::man(),
+        _ => {}
     }
     let cfg = cmd::load_config(cli.config.as_deref())?;
     // The config's level also rules stderr when no flag (or RUST_LOG) says otherwise.
@@ -41,9 +44,17 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     let sinks = matches!(cli.command, Command::Poll { .. });
     logging::attach(&cfg.log, stderr, sinks)?;
     match &cli.command {
-        Command::Poll { at } => {
+        Command::Poll { at, every } => {
+            let db = cmd::database(cli.db.as_deref(), &cfg);
+            if let Some(every) = every {
+                let every = match every.as_str() {
+                    "" => cfg.interval,
+                    d => config::Dur::parse(d).map_err(anyhow::Error::msg)?,
+                };
+                return cmd::schedule::run(&cfg, &db, every);
+            }
             let at = at.as_deref().map(time::parse).transpose()?;
-            cmd::poll::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), at)
+            cmd::poll::run(&cfg, &db, at)
         }
         Command::Report { command } => {
             cmd::report::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)
@@ -51,7 +62,9 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Alerts { test, out } => {
             cmd::alerts::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), *test, out)
         }
-        Command::Demo { .. } => unreachable!("handled before the config is read"),
+        Command::Demo { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled before the config is read")
+        }
         Command::Config {
             command: ConfigCommand::Check,
         } => cmd::config_check::run(&cfg),

@@ -100,7 +100,7 @@ fn a_missing_config_says_where_it_looked() {
     let w = Workdir::new();
     w.run(&["poll"])
         .expect_code(1)
-        .expect_stderr("no config file: none given with --config or $FCSTATS_CONFIG, and none of ./config.yaml, /etc/fcstats/config.yaml exists");
+        .expect_stderr("no config file: none given with --config or $FCSTATS_CONFIG, and none of ./config.yaml, /etc/fcstats/config.yaml, /app/config.yaml exists");
     w.run(&["-c", "nope.yaml", "poll"])
         .expect_code(1)
         .expect_stderr("cannot read config file nope.yaml: No such file");
@@ -159,4 +159,64 @@ fn the_database_folder_is_created_and_log_level_debug_applies() {
     // -q wins over the config's level: only warnings and errors.
     let quiet = w.run(&["-q", "poll", "--at", "2099-01-01"]);
     assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{quiet}");
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated_from_the_command_line() {
+    let w = Workdir::new();
+    let bash = w.run(&["completions", "bash"]);
+    bash.expect_code(0);
+    assert!(bash.stdout.contains("_fcstats()"), "{bash}");
+    assert!(bash.stdout.contains("--every"), "{bash}");
+    for shell in ["zsh", "fish"] {
+        let run = w.run(&["completions", shell]);
+        run.expect_code(0);
+        assert!(run.stdout.contains("downtime"), "{run}");
+    }
+    let man = w.run(&["man"]);
+    man.expect_code(0);
+    assert!(man.stdout.starts_with(".ie \\n(.g .ds Aq"), "{man}");
+    assert!(man.stdout.contains(".TH fcstats 1"), "{man}");
+}
+
+#[test]
+fn poll_every_polls_on_the_boundaries_and_stops_on_sigterm() {
+    let w = Workdir::new();
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    let mut child = w
+        .command(&["poll", "--every", "2s"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
+        if w.path("state.db").exists() && w.query("SELECT count(*) FROM poll") >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let ats = w.rows("SELECT at FROM poll ORDER BY at");
+    assert!(ats.len() >= 3, "{ats:?}");
+    // After the first, every poll is on a 2 s boundary.
+    let secs: Vec<i64> = ats.iter().map(|a| a.parse().unwrap()).collect();
+    assert!(secs[1..].iter().all(|t| t % 2 == 0), "{secs:?}");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("fcstats: polling every 2s until SIGTERM or SIGINT"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("fcstats: stopping: signal received\n"),
+        "{stderr}"
+    );
 }

@@ -4,8 +4,10 @@
 pub mod alerts;
 pub mod config_check;
 pub mod demo;
+pub mod docs;
 pub mod poll;
 pub mod report;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 

@@ -17,8 +17,13 @@ use crate::stats::Columns;
 pub use logcfg::{LogConfig, SyslogConfig, SyslogFormat, SyslogServer};
 pub use units::{ByteSize, Dur};
 
-/// Where the config is looked for when neither `--config` nor `$FCSTATS_CONFIG` is given.
-pub const SEARCH_PATH: [&str; 2] = ["./config.yaml", "/etc/fcstats/config.yaml"];
+/// Where the config is looked for when neither `--config` nor `$FCSTATS_CONFIG`
+/// is given (`/app/config.yaml` is where the old tool's container users mount it).
+pub const SEARCH_PATH: [&str; 3] = [
+    "./config.yaml",
+    "/etc/fcstats/config.yaml",
+    "/app/config.yaml",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
