@@ -187,7 +187,7 @@ fn poll_every_polls_on_the_boundaries_and_stops_on_sigterm() {
         "config.yaml",
         "database: state.db\nstale_after: 0\ncollectors:\n  - {name: here, local: fc.txt}\n",
     );
-    let mut child = w
+    let child = w
         .command(&["poll", "--every", "2s"])
         .stderr(std::process::Stdio::piped())
         .spawn()
