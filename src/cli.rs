@@ -29,7 +29,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// SQLite database [default: `database:` from the config]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "FCSTATS_DB")]
     pub db: Option<PathBuf>,
 
     /// More detail on stderr (-v debug, -vv trace); RUST_LOG overrides

@@ -144,6 +144,7 @@ impl Workdir {
             .env("HOME", self.dir.path())
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FCSTATS_CONFIG")
+            .env_remove("FCSTATS_DB")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null());
         cmd

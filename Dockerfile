@@ -1,0 +1,26 @@
+# fcstats in a container: `docker build -t fcstats .`
+# Build stage: the official Rust image (Debian bookworm), the exact Cargo.lock.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+RUN cargo build --release --locked \
+    && strip target/release/fcstats \
+    && mkdir -p /out/data \
+    && cp target/release/fcstats /out/fcstats
+
+# Run stage: distroless cc (glibc, libgcc, OpenSSL's libssl3, CA certificates,
+# a nonroot user), no shell. The binary links libssl dynamically.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /out/fcstats /usr/local/bin/fcstats
+COPY --from=build --chown=65532:65532 /out/data /data
+COPY config.example.yaml /etc/fcstats/config.example.yaml
+# The database (and anything else that must last) lives in /data. The config is
+# read from /etc/fcstats/config.yaml, else /app/config.yaml (the old tool's place).
+ENV FCSTATS_DB=/data/fcstats.db \
+    HOME=/home/nonroot
+VOLUME ["/data"]
+WORKDIR /data
+USER 65532:65532
+ENTRYPOINT ["fcstats"]
+CMD ["poll"]
