@@ -2,6 +2,8 @@
 # Build stage: the official Rust image (Debian bookworm), the exact Cargo.lock.
 FROM rust:1-bookworm AS build
 WORKDIR /src
+# zlib (for libssh2) built in statically: distroless cc has no libz.so.
+ENV LIBZ_SYS_STATIC=1
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 RUN cargo build --release --locked \
