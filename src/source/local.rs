@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use super::{read_rows, too_large, FetchError, Fetched};
+use super::{read_consistent, FetchError, Fetched, Stamp};
 use crate::config::ByteSize;
 use crate::stats::Columns;
 
@@ -18,19 +18,22 @@ fn describe(path: &Path, e: &io::Error) -> String {
     }
 }
 
-pub fn fetch(path: &Path, max: ByteSize, cols: &Columns) -> Result<Fetched, FetchError> {
-    let file = File::open(path).map_err(|e| FetchError::new(describe(path, &e)))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| FetchError::new(describe(path, &e)))?;
-    if meta.len() > max.0 {
-        return Err(too_large(max));
-    }
+fn stamp(path: &Path) -> Result<Stamp, FetchError> {
+    let meta = std::fs::metadata(path).map_err(|e| FetchError::new(describe(path, &e)))?;
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_secs() as i64);
-    let (rows, bytes) = read_rows(file, max, cols, |e| describe(path, e))?;
-    Ok(Fetched { rows, mtime, bytes })
+        .map(|d| d.as_nanos() as i64);
+    Ok((Some(meta.len()), mtime))
+}
+
+pub fn fetch(path: &Path, max: ByteSize, cols: &Columns) -> Result<Fetched, FetchError> {
+    read_consistent(
+        || stamp(path),
+        || File::open(path).map_err(|e| FetchError::new(describe(path, &e))),
+        max,
+        cols,
+        |e| describe(path, e),
+    )
 }

@@ -100,6 +100,43 @@ fn read_rows<R: Read>(
     }
 }
 
+/// A file's size and modification time (ns), to tell whether it changed
+/// while it was read.
+pub(crate) type Stamp = (Option<u64>, Option<i64>);
+
+/// How often a file that keeps changing under the reader is read again.
+const READ_TRIES: usize = 3;
+
+/// Reads a file until one read starts and ends on the same stamp, so that a
+/// file caught mid-rewrite is never half-read. `stamp` looks at the file,
+/// `open` opens it for one read.
+pub(crate) fn read_consistent<R: Read>(
+    mut stamp: impl FnMut() -> Result<Stamp, FetchError>,
+    mut open: impl FnMut() -> Result<R, FetchError>,
+    max: ByteSize,
+    cols: &Columns,
+    describe_io: impl Fn(&io::Error) -> String,
+) -> Result<Fetched, FetchError> {
+    for attempt in 1..=READ_TRIES {
+        let before = stamp()?;
+        if before.0.is_some_and(|size| size > max.0) {
+            return Err(too_large(max));
+        }
+        let read = read_rows(open()?, max, cols, &describe_io);
+        if stamp()? == before {
+            let (rows, bytes) = read?;
+            let mtime = before.1.map(|ns| ns.div_euclid(1_000_000_000));
+            return Ok(Fetched { rows, mtime, bytes });
+        }
+        log::debug!(
+            "the file changed while it was read (read {attempt} of {READ_TRIES}); reading again"
+        );
+    }
+    Err(FetchError::new(format!(
+        "the file changed while it was read, {READ_TRIES} times in a row: it is being rewritten; nothing from it was used"
+    )))
+}
+
 /// One collector, with its retries.
 pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
     let mut attempt = 0;
@@ -258,6 +295,53 @@ mod tests {
                 .collect();
             assert_eq!(got, vec![0, 1, 2, 3, 4], "parallel {parallel}");
         }
+    }
+
+    const FILE: &[u8] = b"Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
+
+    #[test]
+    fn a_file_that_changes_while_read_is_read_again() {
+        // The stamp moves during the first read only.
+        let stamps = std::cell::RefCell::new(vec![
+            (Some(9), Some(1)),
+            (Some(9), Some(2)),
+            (Some(9), Some(2)),
+            (Some(9), Some(2)),
+        ]);
+        let opens = std::cell::Cell::new(0);
+        let got = read_consistent(
+            || Ok(stamps.borrow_mut().remove(0)),
+            || {
+                opens.set(opens.get() + 1);
+                Ok(FILE)
+            },
+            ByteSize(1 << 20),
+            &Columns::default(),
+            |e| e.to_string(),
+        )
+        .unwrap();
+        assert_eq!(opens.get(), 2);
+        assert_eq!(got.rows.len(), 1);
+    }
+
+    #[test]
+    fn a_file_that_never_holds_still_fails_and_nothing_is_used() {
+        let n = std::cell::Cell::new(0);
+        let err = read_consistent(
+            || {
+                n.set(n.get() + 1);
+                Ok((Some(9), Some(n.get())))
+            },
+            || Ok(FILE),
+            ByteSize(1 << 20),
+            &Columns::default(),
+            |e| e.to_string(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "the file changed while it was read, 3 times in a row: it is being rewritten; nothing from it was used"
+        );
     }
 
     #[test]

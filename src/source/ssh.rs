@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use ssh2::{CheckResult, ErrorCode, HashType, HostKeyType, KnownHostFileKind, Session};
 
-use super::{read_rows, too_large, FetchError, Fetched};
+use super::{read_consistent, FetchError, Fetched};
 use crate::config::{ByteSize, HostKeyCheck, Password, SshTarget};
 use crate::stats::Columns;
 
@@ -259,10 +259,6 @@ fn authenticate(sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
     )))
 }
 
-fn stat_mtime(st: &ssh2::FileStat) -> Option<i64> {
-    st.mtime.map(|m| m as i64)
-}
-
 pub fn fetch(
     name: &str,
     t: &SshTarget,
@@ -290,22 +286,23 @@ pub fn fetch(
         .sftp()
         .map_err(|e| FetchError::new(format!("cannot start SFTP: {}", describe(&e, t))))?;
     let path = Path::new(&t.path);
-    let st = sftp
-        .stat(path)
-        .map_err(|e| FetchError::new(describe(&e, t)))?;
-    if st.size.is_some_and(|s| s > max.0) {
-        return Err(too_large(max));
-    }
-    let file = sftp
-        .open(path)
-        .map_err(|e| FetchError::new(describe(&e, t)))?;
-    let (rows, bytes) = read_rows(file, max, cols, |e| describe_io(e, t))?;
+    let fetched = read_consistent(
+        || {
+            let st = sftp
+                .stat(path)
+                .map_err(|e| FetchError::new(describe(&e, t)))?;
+            Ok((st.size, st.mtime.map(|m| m as i64 * 1_000_000_000)))
+        },
+        || {
+            sftp.open(path)
+                .map_err(|e| FetchError::new(describe(&e, t)))
+        },
+        max,
+        cols,
+        |e| describe_io(e, t),
+    )?;
     sess.disconnect(None, "done", None).ok();
-    Ok(Fetched {
-        rows,
-        mtime: stat_mtime(&st),
-        bytes,
-    })
+    Ok(fetched)
 }
 
 #[cfg(test)]
