@@ -43,6 +43,20 @@ pub enum Verdict<'a> {
 /// A verdict per key, borrowing from the reads and the snapshot.
 pub type Verdicts<'a> = HashMap<&'a Key, Verdict<'a>>;
 
+/// A collector never drops every exporter at once: a file with no rows from
+/// a collector whose last good read listed some is a bad read, not an outage.
+pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
+    for r in reads.iter_mut() {
+        let empty = r.rows().is_some_and(|rows| rows.is_empty());
+        let before = prior.listings.get(&r.collector).map_or(0, |l| l.len());
+        if empty && before > 0 {
+            r.outcome = Outcome::Failed(format!(
+                "the file lists no exporters, but it listed {before} at the last good read: treated as a bad read"
+            ));
+        }
+    }
+}
+
 /// Per key while summing: the total and the collector reporting the most.
 #[derive(Default)]
 struct Acc<'a> {
@@ -288,6 +302,24 @@ mod tests {
     fn a_new_key_seen_at_zero_is_down_even_when_another_collector_failed() {
         let v = judge(&[failed("a"), ok("b", &[("e9", 0)])], &Snapshot::default());
         assert_eq!(v["e9"], "down");
+    }
+
+    #[test]
+    fn an_empty_file_from_a_collector_that_listed_exporters_is_a_bad_read() {
+        let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
+        let mut reads = [ok("a", &[]), ok("b", &[])];
+        distrust_empty(&mut reads, &p);
+        match &reads[0].outcome {
+            Outcome::Failed(e) => assert_eq!(
+                e,
+                "the file lists no exporters, but it listed 1 at the last good read: treated as a bad read"
+            ),
+            o => panic!("{o:?}"),
+        }
+        // b never listed anything: an empty file is just empty.
+        assert!(reads[1].rows().is_some());
+        let v = judge(&reads, &p);
+        assert_eq!(v["e1"], "unknown a");
     }
 
     #[test]

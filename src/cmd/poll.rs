@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use crate::aggregate::{aggregate, CollectorRead, Outcome, Verdict, Verdicts};
+use crate::aggregate::{aggregate, distrust_empty, CollectorRead, Outcome, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
 use crate::notify;
@@ -103,14 +103,6 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             }
         })
         .collect();
-    let mut failed = Vec::new();
-    for r in &reads {
-        if let Outcome::Failed(e) = &r.outcome {
-            log::error!("collector {} failed: {e}", r.collector);
-            failed.push(r.collector.as_str());
-        }
-    }
-
     log::debug!("read collectors in {:.3}s", started.elapsed().as_secs_f64());
     let snap = store.load()?;
     log::debug!(
@@ -118,6 +110,15 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         snap.keys.len(),
         started.elapsed().as_secs_f64()
     );
+    let mut reads = reads;
+    distrust_empty(&mut reads, &snap);
+    let mut failed = Vec::new();
+    for r in &reads {
+        if let Outcome::Failed(e) = &r.outcome {
+            log::error!("collector {} failed: {e}", r.collector);
+            failed.push(r.collector.as_str());
+        }
+    }
     let verdicts = aggregate(&reads, &snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
     let changes = state::step(&snap.keys, &verdicts, at);

@@ -1,0 +1,218 @@
+//! Faults: each gives one clear line naming the collector and the cause, exit 3
+//! while another collector was read, and leaves that collector's exporters
+//! unknown, never down. And what is accepted as good.
+
+mod common;
+
+use common::*;
+
+const GOOD: &[(&str, u64)] = &[("10.0.0.1", 500)];
+const BAD: &[(&str, u64)] = &[("10.0.9.1", 700)];
+
+/// `good` and `bad` local collectors, polled once with good files.
+fn setup() -> Workdir {
+    let w = Workdir::new();
+    w.write("good.txt", stats_file(GOOD));
+    w.write("bad.txt", stats_file(BAD));
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\nssh: {retries: 0}\ncollectors:\n  \
+         - {name: good, local: good.txt}\n  - {name: bad, local: bad.txt}\n",
+    );
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    w
+}
+
+fn status_of(w: &Workdir, exporter: &str) -> String {
+    let run = w.run(&["report", "status", "--format", "tsv", "--no-header"]);
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{exporter}\t")))
+        .map(|l| l.split('\t').nth(2).unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+fn header() -> String {
+    stats_file(&[]).trim_end().to_owned()
+}
+
+fn row(exporter: &str, bps: &str) -> String {
+    let mut fields = vec![exporter.to_string(), "1".into()];
+    fields.extend((2..43).map(|_| "0".to_string()));
+    fields.extend([bps.to_string(), "0".into(), "0".into()]);
+    fields.join("\t")
+}
+
+fn check_fault(content: Vec<u8>, want: &str) {
+    let w = setup();
+    w.write("bad.txt", content);
+    let run = w.run(&["poll", "--at", "2026-11-23T10:05:00Z"]);
+    run.expect_code(3)
+        .expect_stderr(&format!("fcstats: error: collector bad failed: {want}"));
+    assert_eq!(
+        run.stderr.matches("collector bad failed").count(),
+        1,
+        "{run}"
+    );
+    assert_eq!(status_of(&w, "10.0.9.1"), "unknown", "{want}");
+    assert_eq!(status_of(&w, "10.0.0.1"), "up");
+    assert_eq!(
+        w.query("SELECT count(*) FROM event WHERE kind IN (3, 4)"),
+        0,
+        "{want}"
+    );
+}
+
+#[test]
+fn a_zero_byte_file() {
+    check_fault(
+        Vec::new(),
+        "bad file at line 1: empty file (no header line)",
+    );
+}
+
+#[test]
+fn a_header_only_file_from_a_collector_that_listed_exporters() {
+    check_fault(
+        format!("{}\n", header()).into_bytes(),
+        "the file lists no exporters, but it listed 1 at the last good read: treated as a bad read",
+    );
+}
+
+#[test]
+fn a_missing_column() {
+    let text = stats_file(BAD).replace("Current NetFlow bps", "Current bps");
+    check_fault(
+        text.into_bytes(),
+        "bad file at line 1, column `Current NetFlow bps`: the header has no column `Current NetFlow bps` (check `columns:` in the config)",
+    );
+}
+
+#[test]
+fn non_numeric_and_negative_bps() {
+    for (bps, want) in [("abc", "`abc`"), ("-5", "`-5`")] {
+        check_fault(
+            format!("{}\n{}\n", header(), row("10.0.9.1", bps)).into_bytes(),
+            &format!("bad file at line 2, column `Current NetFlow bps`: {want} is not a non-negative number"),
+        );
+    }
+}
+
+#[test]
+fn a_short_row() {
+    check_fault(
+        format!("{}\n10.0.9.1\t1\t700\n", header()).into_bytes(),
+        "bad file at line 2: 3 fields where the header has 46",
+    );
+}
+
+#[test]
+fn a_cut_last_line() {
+    let mut text = stats_file(&[("10.0.9.1", 700), ("10.0.9.2", 1)]);
+    text.truncate(text.len() - 30);
+    check_fault(
+        text.into_bytes(),
+        "bad file at line 3: the last line is cut (",
+    );
+}
+
+#[test]
+fn binary_garbage() {
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+    check_fault(
+        garbage,
+        "bad file at line 1: not text (binary or non-UTF-8 data)",
+    );
+}
+
+#[test]
+fn a_file_larger_than_max_bytes() {
+    let w = setup();
+    w.edit("config.yaml", |c| {
+        c.replace(
+            "{name: bad, local: bad.txt}",
+            "{name: bad, local: bad.txt, max_bytes: 1KiB}",
+        )
+    });
+    w.write("bad.txt", stats_file(&[("10.0.9.1", 700); 20]));
+    w.run(&["poll", "--at", "2026-11-23T10:05:00Z"])
+        .expect_code(3)
+        .expect_stderr("collector bad failed: the file is larger than max_bytes (1KiB)");
+    assert_eq!(status_of(&w, "10.0.9.1"), "unknown");
+}
+
+#[test]
+fn crlf_bom_trailing_tabs_extra_columns_and_column_order_are_good() {
+    let crlf = stats_file(BAD).replace('\n', "\r\n");
+    let bom = format!("\u{feff}{}", stats_file(BAD));
+    let trailing = stats_file(BAD).replace('\n', "\t\n");
+    let extra =
+        stats_file(BAD)
+            .replace('\n', "\tEXTRA\n")
+            .replacen("\tEXTRA\n", "\tNew Column\n", 1);
+    let reordered = {
+        let text = stats_file(BAD);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let mut f: Vec<&str> = l.split('\t').collect();
+                f.reverse();
+                f.join("\t")
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    for (name, text) in [
+        ("crlf", crlf),
+        ("bom", bom),
+        ("trailing tabs", trailing),
+        ("extra column", extra),
+        ("reordered", reordered),
+    ] {
+        let w = setup();
+        w.write("bad.txt", text);
+        let run = w.run(&["poll", "--at", "2026-11-23T10:05:00Z"]);
+        assert_eq!(run.code, 0, "{name}:\n{run}");
+        assert_eq!(status_of(&w, "10.0.9.1"), "up", "{name}");
+    }
+}
+
+#[test]
+fn permission_denied_over_sftp() {
+    if !is_root() {
+        eprintln!("SKIPPED permission_denied_over_sftp: needs root to log in as another account");
+        return;
+    }
+    let user = "fcstats-test";
+    if !std::process::Command::new("id")
+        .arg(user)
+        .output()
+        .unwrap()
+        .status
+        .success()
+    {
+        assert!(std::process::Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", user])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let w = Workdir::new();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let key = w.keygen("client");
+    let (sshd, file) = single(&w, "fc", &key, &[("10.0.0.1", 5)]);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    config(&w, &key, &ssh_collector("fc", &sshd, &file));
+    w.edit("config.yaml", |c| {
+        c.replace(
+            &format!("user: {}", current_user()),
+            &format!("user: {user}"),
+        )
+    });
+    w.run(&["poll"]).expect_code(1).expect_stderr(&format!(
+        "collector fc failed: permission denied reading {} as {user}",
+        file.display()
+    ));
+}
