@@ -1,0 +1,119 @@
+//! Process faults: kill -9 during polls, reports during a poll, a corrupt
+//! database.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::*;
+
+fn many(n: usize, offset: u64) -> String {
+    let names: Vec<String> = (0..n)
+        .map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    let rows: Vec<(&str, u64)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            (
+                e.as_str(),
+                if (i as u64 + offset) % 7 == 0 { 0 } else { 100 },
+            )
+        })
+        .collect();
+    stats_file(&rows)
+}
+
+#[test]
+fn kill_9_at_random_moments_never_corrupts_the_database() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    let t0 = 1_795_392_000i64;
+    let mut at = t0;
+    // A cheap pseudo-random sequence of kill delays over a whole poll (about
+    // 1.6 s here: reading, deciding, then the write), so kills land in each part.
+    let mut seed = 12345u64;
+    for round in 0..15u64 {
+        w.write("fc.txt", many(20_000, round));
+        at += 300;
+        let mut child = w
+            .command(&["-q", "poll", "--at", &format!("@{at}")])
+            .spawn()
+            .unwrap();
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis((seed >> 33) % 1700));
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+    }
+    assert_eq!(w.rows("PRAGMA integrity_check"), ["ok"]);
+    // The next poll works and the snapshot matches the file exactly.
+    w.write("fc.txt", many(20_000, 99));
+    w.run(&["poll", "--at", &format!("@{}", at + 300)])
+        .expect_code(0);
+    assert_eq!(w.query("SELECT count(*) FROM key"), 20_000);
+    // (i + 99) % 7 == 0 for 2857 of 0..20000
+    assert_eq!(
+        w.query("SELECT count(*) FROM key WHERE state = 0 AND unknown_since IS NULL"),
+        2857
+    );
+    assert_eq!(w.rows("PRAGMA integrity_check"), ["ok"]);
+}
+
+#[test]
+fn reports_work_while_a_poll_runs() {
+    let w = Workdir::new();
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    // A second collector that never speaks keeps the next poll busy for 3 s.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nssh: {{timeout: 3s, retries: 0, known_hosts: kh}}\ncollectors:\n  \
+             - {{name: here, local: fc.txt}}\n  - {{name: slow, host: 127.0.0.1, port: {port}}}\n"
+        ),
+    );
+    let mut poll = w
+        .command(&["poll", "--at", "2026-11-23T10:05:00Z"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (_conn, _) = silent.accept().unwrap();
+    let run = w.run(&["report", "status", "--format", "tsv", "--no-header"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout
+            .starts_with("10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\n"),
+        "{run}"
+    );
+    assert!(run.elapsed < Duration::from_secs(2), "{run}");
+    assert_eq!(poll.wait().unwrap().code(), Some(3));
+}
+
+#[test]
+fn a_corrupt_database_is_a_clear_error_not_a_panic() {
+    let w = Workdir::new();
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    w.write(
+        "config.yaml",
+        "database: state.db\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.write("state.db", vec![0x5au8; 8192]);
+    for args in [&["poll"][..], &["report", "status"][..]] {
+        w.run(args)
+            .expect_code(1)
+            .expect_stderr("fcstats: error: database ./state.db: file is not a database");
+    }
+}
