@@ -18,7 +18,11 @@ fn many(n: usize, offset: u64) -> String {
         .map(|(i, e)| {
             (
                 e.as_str(),
-                if (i as u64 + offset) % 7 == 0 { 0 } else { 100 },
+                if (i as u64 + offset).is_multiple_of(7) {
+                    0
+                } else {
+                    100
+                },
             )
         })
         .collect();
