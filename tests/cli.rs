@@ -220,3 +220,65 @@ fn poll_every_polls_on_the_boundaries_and_stops_on_sigterm() {
         "{stderr}"
     );
 }
+
+#[test]
+fn malformed_configs_name_the_place_and_exit_1() {
+    let w = Workdir::new();
+    for (text, want) in [
+        (
+            "collectors: [\n  {name: a, host: h\n",
+            "config.yaml:3:1: did not find expected ',' or '}'",
+        ),
+        (
+            "parallel: many\ncollectors: []\n",
+            "config.yaml:1:11: parallel: invalid type: string \"many\", expected usize",
+        ),
+        (
+            "interval: 5 minutes\ncollectors: []\n",
+            "config.yaml:1:11: interval: `5 minutes` is not a duration",
+        ),
+        (
+            "collectors:\n  - {name: a, host: h, port: 99999}\n",
+            "config.yaml:2:30: collectors[0].port: invalid value: integer `99999`, expected u16",
+        ),
+        (
+            "collectors:\n  - {name: a, host: h}\n  - {name: a, host: i}\n",
+            "collectors: the name `a` is used twice",
+        ),
+        ("database: x.db\n", "collectors: none configured"),
+    ] {
+        w.write("config.yaml", text);
+        w.run(&["config", "check"])
+            .expect_code(1)
+            .expect_stderr(want);
+    }
+}
+
+#[test]
+fn an_unreadable_key_file_is_refused_and_a_readable_password_file_warned_about() {
+    let w = Workdir::new();
+    std::fs::create_dir(w.path("keydir")).unwrap();
+    w.write(
+        "config.yaml",
+        "collectors:\n  - {name: a, host: h, identity: [keydir]}\n",
+    );
+    w.run(&["config", "check"]).expect_code(1).expect_stderr(
+        "./config.yaml: collectors[0] (a): identity: cannot read the key file ./keydir (not a file); fix the path or its permissions",
+    );
+    w.write("pw", "secret\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(w.path("pw"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    w.write(
+        "config.yaml",
+        "collectors:\n  - {name: a, host: h, password_file: pw}\n",
+    );
+    w.run(&["config", "check"])
+        .expect_code(0)
+        .expect_stderr("fcstats: warning: ./pw hold(s) a password and can be read by other users; run `chmod 600` on it");
+    std::fs::set_permissions(w.path("pw"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let quiet = w.run(&["config", "check"]);
+    assert!(
+        !quiet.stderr.contains("can be read by other users"),
+        "{quiet}"
+    );
+}

@@ -279,7 +279,36 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 pub fn load(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    parse(&text, path)
+    let mut cfg = parse(&text, path)?;
+    if let Some(w) = readable_secrets(path, &cfg) {
+        cfg.warnings.push(w);
+    }
+    Ok(cfg)
+}
+
+/// A warning when a file holding a password can be read by other users.
+fn readable_secrets(path: &Path, cfg: &Config) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let open = |p: &Path| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o044 != 0);
+    let mut files = Vec::new();
+    for c in &cfg.collectors {
+        if let Source::Ssh(t) = &c.source {
+            match &t.password {
+                Password::Inline(_) if open(path) => files.push(path.to_path_buf()),
+                Password::File(f) if open(f) => files.push(f.clone()),
+                _ => {}
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    (!files.is_empty()).then(|| {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        format!(
+            "{} hold(s) a password and can be read by other users; run `chmod 600` on it",
+            names.join(", ")
+        )
+    })
 }
 
 /// Parses and resolves a config's text; `path` names it in errors and anchors
@@ -488,17 +517,34 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
                 (None, Some(f)) => Password::File(resolve_path(base, &f)),
                 (None, None) => Password::None,
             };
+            let identity: Vec<PathBuf> = o
+                .identity
+                .expect("default")
+                .iter()
+                .map(|p| resolve_path(base, p))
+                .collect();
+            // Missing key files are skipped (the defaults often are); one that
+            // exists but cannot be read is a mistake worth stopping for.
+            for key in identity.iter().filter(|k| k.exists()) {
+                if let Err(e) = std::fs::File::open(key).and_then(|f| {
+                    if f.metadata()?.is_file() {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::other("not a file"))
+                    }
+                }) {
+                    bail!(
+                        "identity: cannot read the key file {} ({e}); fix the path or its permissions",
+                        key.display()
+                    );
+                }
+            }
             Source::Ssh(SshTarget {
                 host: host.clone(),
                 port: o.port.expect("default"),
                 user: o.user.expect("default"),
                 path: o.path.expect("default"),
-                identity: o
-                    .identity
-                    .expect("default")
-                    .iter()
-                    .map(|p| resolve_path(base, p))
-                    .collect(),
+                identity,
                 agent: o.agent.expect("default"),
                 password,
                 known_hosts: resolve_path(base, &o.known_hosts.expect("default")),

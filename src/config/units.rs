@@ -132,33 +132,39 @@ impl fmt::Display for ByteSize {
     }
 }
 
-/// Accepts a string or a bare number from YAML.
-fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        N(u64),
-        S(String),
+/// Parses a string or a bare number from YAML with `parse`, inside the YAML
+/// deserializer, so that a bad value's error carries its line and key.
+struct Visit<T>(fn(&str) -> Result<T, String>, &'static str);
+
+impl<T> de::Visitor<'_> for Visit<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.1)
     }
-    Ok(
-        match Raw::deserialize(d)
-            .map_err(|_| de::Error::custom("expected a string like `5m` or a number"))?
-        {
-            Raw::N(n) => n.to_string(),
-            Raw::S(s) => s,
-        },
-    )
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.0)(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.visit_str(&v.to_string())
+    }
 }
 
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Dur::parse(&text_or_number(d)?).map_err(de::Error::custom)
+        d.deserialize_any(Visit(Dur::parse, "a duration like 30s, 5m, 1h"))
     }
 }
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        ByteSize::parse(&text_or_number(d)?).map_err(de::Error::custom)
+        d.deserialize_any(Visit(ByteSize::parse, "a size like 512KiB, 256MiB"))
     }
 }
 
