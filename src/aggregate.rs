@@ -170,6 +170,7 @@ mod tests {
             owner: owner.map(str::to_owned),
             bps: 0,
             first_seen: 0,
+            pending: None,
         }
     }
 

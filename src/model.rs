@@ -119,6 +119,17 @@ pub struct KeyState {
     /// Aggregate bps at the last recorded change of this key.
     pub bps: u64,
     pub first_seen: i64,
+    /// A run of polls whose verdict differs from `state`, not yet confirmed
+    /// (`confirm:`); `None` when there is none.
+    pub pending: Option<Pending>,
+}
+
+/// Polls in a row that said `state`, the first at `since`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub state: State,
+    pub since: i64,
+    pub count: u32,
 }
 
 /// Health of one collector as stored.

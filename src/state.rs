@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
-use crate::model::{CollectorHealth, Key, KeyState, Rows, State, Status};
+use crate::model::{CollectorHealth, Key, KeyState, Pending, Rows, State, Status};
 
 /// What happened to a key at this poll. Stored as the integer code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +58,9 @@ impl EventKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub kind: EventKind,
+    /// When it happened: this poll, or for a confirmed transition the first
+    /// poll of the run that confirmed it.
+    pub at: i64,
     /// The key's status just before the event.
     pub prev: Status,
     /// Down: the owner before; up/baseline up/moved: the new owner;
@@ -70,16 +73,45 @@ pub struct Event {
 pub struct KeyChange {
     pub key: Key,
     pub new: KeyState,
-    pub event: Event,
+    /// `None`: only the snapshot changed (a transition waiting for confirmation).
+    pub event: Option<Event>,
+}
+
+/// Flap control: how many polls in a row must say down (up) before the
+/// transition is recorded. 1 and 1 record every change at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Confirm {
+    pub down: u32,
+    pub up: u32,
+}
+
+impl Default for Confirm {
+    fn default() -> Self {
+        Confirm { down: 1, up: 1 }
+    }
+}
+
+impl Confirm {
+    fn polls_for(self, s: State) -> u32 {
+        match s {
+            State::Down => self.down,
+            State::Up => self.up,
+        }
+    }
 }
 
 /// Changes for every key whose verdict differs from what the snapshot holds.
-/// At most one change (one event) per key per poll. Sorted by key.
-pub fn step(prior: &HashMap<Key, KeyState>, verdicts: &Verdicts, at: i64) -> Vec<KeyChange> {
+/// At most one event per key per poll. Sorted by key.
+pub fn step(
+    prior: &HashMap<Key, KeyState>,
+    verdicts: &Verdicts,
+    at: i64,
+    confirm: Confirm,
+) -> Vec<KeyChange> {
     let mut out: Vec<KeyChange> = verdicts
         .iter()
         .filter_map(|(&key, verdict)| {
-            let (new, event) = step_key(prior.get(key), verdict, at)?;
+            let (new, event) = step_key(prior.get(key), verdict, at, confirm)?;
             Some(KeyChange {
                 key: key.clone(),
                 new,
@@ -91,9 +123,16 @@ pub fn step(prior: &HashMap<Key, KeyState>, verdicts: &Verdicts, at: i64) -> Vec
     out
 }
 
-fn event(kind: EventKind, prev: Option<&KeyState>, collector: Option<&str>, bps: u64) -> Event {
+fn event(
+    kind: EventKind,
+    at: i64,
+    prev: Option<&KeyState>,
+    collector: Option<&str>,
+    bps: u64,
+) -> Event {
     Event {
         kind,
+        at,
         prev: Status::of(prev),
         collector: collector.map(str::to_owned),
         bps,
@@ -101,24 +140,33 @@ fn event(kind: EventKind, prev: Option<&KeyState>, collector: Option<&str>, bps:
 }
 
 /// One key's move. `None` when nothing changed (nothing is allocated then).
-pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(KeyState, Event)> {
+pub fn step_key(
+    prev: Option<&KeyState>,
+    verdict: &Verdict,
+    at: i64,
+    confirm: Confirm,
+) -> Option<(KeyState, Option<Event>)> {
     let (state, bps, owner) = match *verdict {
         Verdict::Up { bps, owner } => (State::Up, bps, Some(owner)),
         Verdict::Down => (State::Down, 0, None),
         Verdict::Unknown { blame } => {
             // A key never seen has nothing to be unknown about.
             let prev = prev?;
+            // Unknown breaks a run of verdicts waiting for confirmation.
             if prev.unknown_since.is_some() {
-                return None;
+                let broken = KeyState {
+                    pending: None,
+                    ..prev.clone()
+                };
+                return prev.pending.is_some().then_some((broken, None));
             }
             let new = KeyState {
                 unknown_since: Some(at),
+                pending: None,
                 ..prev.clone()
             };
-            return Some((
-                new,
-                event(EventKind::Unknown, Some(prev), Some(blame), prev.bps),
-            ));
+            let e = event(EventKind::Unknown, at, Some(prev), Some(blame), prev.bps);
+            return Some((new, Some(e)));
         }
     };
     let Some(prev) = prev else {
@@ -133,37 +181,65 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, at: i64) -> Option<(
             owner: owner.map(str::to_owned),
             bps,
             first_seen: at,
+            pending: None,
         };
-        return Some((new, event(kind, None, owner, bps)));
+        return Some((new, Some(event(kind, at, None, owner, bps))));
     };
     // Down keeps the last owner: it still matters for the key (SPEC §2).
     let new_owner = owner.or(prev.owner.as_deref());
-    let transition = state != prev.state;
-    let kind = if transition {
-        match state {
-            State::Up => EventKind::Up,
-            State::Down => EventKind::Down,
+    if state != prev.state {
+        let (since, count) = match prev.pending {
+            Some(p) if p.state == state => (p.since, p.count + 1),
+            _ => (at, 1),
+        };
+        if count < confirm.polls_for(state) {
+            // Not confirmed yet: remember the run; the key keeps its state
+            // (and stays unknown if it was).
+            let waiting = KeyState {
+                pending: Some(Pending {
+                    state,
+                    since,
+                    count,
+                }),
+                ..prev.clone()
+            };
+            return Some((waiting, None));
         }
-    } else if prev.unknown_since.is_some() {
-        EventKind::Known
+        let (kind, collector) = match state {
+            State::Up => (EventKind::Up, new_owner),
+            State::Down => (EventKind::Down, prev.owner.as_deref()),
+        };
+        // Dated at the first poll of the run, so downtime stays exact.
+        let new = KeyState {
+            state,
+            since,
+            unknown_since: None,
+            owner: new_owner.map(str::to_owned),
+            bps,
+            first_seen: prev.first_seen,
+            pending: None,
+        };
+        return Some((new, Some(event(kind, since, Some(prev), collector, bps))));
+    }
+    let kind = if prev.unknown_since.is_some() {
+        Some(EventKind::Known)
     } else if new_owner != prev.owner.as_deref() {
-        EventKind::Moved
+        Some(EventKind::Moved)
     } else {
+        None
+    };
+    if kind.is_none() && prev.pending.is_none() {
         return None;
-    };
-    let collector = match kind {
-        EventKind::Down => prev.owner.as_deref(),
-        _ => new_owner,
-    };
+    }
+    // Known again, moved, or a run that was not confirmed: back to plain.
     let new = KeyState {
-        state,
-        since: if transition { at } else { prev.since },
         unknown_since: None,
         owner: new_owner.map(str::to_owned),
-        bps,
-        first_seen: prev.first_seen,
+        bps: if kind.is_some() { bps } else { prev.bps },
+        pending: None,
+        ..prev.clone()
     };
-    Some((new, event(kind, Some(prev), collector, bps)))
+    Some((new, kind.map(|k| event(k, at, Some(prev), new_owner, bps))))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -251,6 +327,16 @@ pub fn listing_diff(prior: Option<&HashSet<Key>>, rows: &Rows) -> (Vec<Key>, Vec
 mod tests {
     use super::*;
 
+    /// step_key with confirm 1/1, whose change must carry an event.
+    fn sk(prev: Option<&KeyState>, v: &Verdict, at: i64) -> Option<(KeyState, Event)> {
+        step_key(prev, v, at, Confirm::default()).map(|(s, e)| (s, e.expect("an event")))
+    }
+
+    /// The event step_key makes at 500.
+    fn ev(kind: EventKind, prev: Option<&KeyState>, collector: Option<&str>, bps: u64) -> Event {
+        event(kind, 500, prev, collector, bps)
+    }
+
     fn ks(state: State, since: i64, owner: Option<&str>) -> KeyState {
         KeyState {
             state,
@@ -259,6 +345,7 @@ mod tests {
             owner: owner.map(str::to_owned),
             bps: 100,
             first_seen: 10,
+            pending: None,
         }
     }
 
@@ -271,13 +358,13 @@ mod tests {
     }
 
     fn kind(prev: Option<&KeyState>, v: &Verdict) -> Option<EventKind> {
-        step_key(prev, v, 500).map(|(_, e)| e.kind)
+        sk(prev, v, 500).map(|(_, e)| e.kind)
     }
 
     #[test]
     fn first_sight_is_a_baseline_never_a_transition() {
-        let (s, e) = step_key(None, &up(7, "a"), 500).unwrap();
-        assert_eq!(e, event(EventKind::BaselineUp, None, Some("a"), 7));
+        let (s, e) = sk(None, &up(7, "a"), 500).unwrap();
+        assert_eq!(e, ev(EventKind::BaselineUp, None, Some("a"), 7));
         assert_eq!(e.prev, Status::Unseen);
         assert_eq!(
             s,
@@ -287,10 +374,86 @@ mod tests {
                 unknown_since: None,
                 owner: Some("a".into()),
                 bps: 7,
-                first_seen: 500
+                first_seen: 500,
+                pending: None,
             }
         );
         assert_eq!(kind(None, &Verdict::Down), Some(EventKind::BaselineDown));
+    }
+
+    #[test]
+    fn a_transition_waits_for_confirm_polls_and_is_dated_at_the_first() {
+        let c = Confirm { down: 3, up: 2 };
+        let up_key = ks(State::Up, 10, Some("a"));
+        let (s1, e1) = step_key(Some(&up_key), &Verdict::Down, 500, c).unwrap();
+        assert_eq!(e1, None);
+        assert_eq!(
+            s1.pending,
+            Some(Pending {
+                state: State::Down,
+                since: 500,
+                count: 1
+            })
+        );
+        assert_eq!((s1.state, s1.since), (State::Up, 10));
+        let (s2, e2) = step_key(Some(&s1), &Verdict::Down, 800, c).unwrap();
+        assert_eq!((e2, s2.pending.map(|p| p.count)), (None, Some(2)));
+        let (s3, e3) = step_key(Some(&s2), &Verdict::Down, 1100, c).unwrap();
+        let e3 = e3.unwrap();
+        assert_eq!(
+            (e3.kind, e3.at, e3.prev),
+            (EventKind::Down, 500, Status::Up)
+        );
+        assert_eq!((s3.state, s3.since, s3.pending), (State::Down, 500, None));
+        // Coming back needs 2 polls.
+        let (s4, e4) = step_key(Some(&s3), &up(5, "a"), 1400, c).unwrap();
+        assert_eq!(e4, None);
+        let (s5, e5) = step_key(Some(&s4), &up(5, "a"), 1700, c).unwrap();
+        assert_eq!(e5.map(|e| (e.kind, e.at)), Some((EventKind::Up, 1400)));
+        assert_eq!(s5.since, 1400);
+    }
+
+    #[test]
+    fn a_broken_run_records_nothing_and_unknown_breaks_a_run() {
+        let c = Confirm { down: 2, up: 1 };
+        let up_key = ks(State::Up, 10, Some("a"));
+        let (s1, _) = step_key(Some(&up_key), &Verdict::Down, 500, c).unwrap();
+        let (s2, e2) = step_key(Some(&s1), &up(5, "a"), 800, c).unwrap();
+        assert_eq!((e2, s2.pending), (None, None));
+        assert_eq!(
+            s2,
+            KeyState {
+                bps: 100,
+                ..up_key.clone()
+            }
+        );
+        let (s3, e3) = step_key(Some(&s1), &unknown("a"), 800, c).unwrap();
+        assert_eq!(e3.map(|e| e.kind), Some(EventKind::Unknown));
+        assert_eq!((s3.pending, s3.unknown_since), (None, Some(800)));
+    }
+
+    #[test]
+    fn leaving_unknown_into_a_confirmed_change_is_one_event_dated_at_the_run_start() {
+        let c = Confirm { down: 2, up: 1 };
+        let mut k = ks(State::Up, 10, Some("a"));
+        k.unknown_since = Some(300);
+        let (s1, e1) = step_key(Some(&k), &Verdict::Down, 500, c).unwrap();
+        assert_eq!(e1, None);
+        assert_eq!(
+            s1.unknown_since,
+            Some(300),
+            "still unknown until the run is confirmed"
+        );
+        let (s2, e2) = step_key(Some(&s1), &Verdict::Down, 800, c).unwrap();
+        let e2 = e2.unwrap();
+        assert_eq!(
+            (e2.kind, e2.at, e2.prev),
+            (EventKind::Down, 500, Status::UnknownUp)
+        );
+        assert_eq!(
+            (s2.state, s2.since, s2.unknown_since),
+            (State::Down, 500, None)
+        );
     }
 
     #[test]
@@ -316,16 +479,16 @@ mod tests {
     #[test]
     fn unchanged_verdict_changes_nothing_even_if_bps_moves() {
         let prev = ks(State::Up, 10, Some("a"));
-        assert_eq!(step_key(Some(&prev), &up(12345, "a"), 500), None);
+        assert_eq!(sk(Some(&prev), &up(12345, "a"), 500), None);
         let prev = ks(State::Down, 10, Some("a"));
-        assert_eq!(step_key(Some(&prev), &Verdict::Down, 500), None);
+        assert_eq!(sk(Some(&prev), &Verdict::Down, 500), None);
     }
 
     #[test]
     fn up_to_down_is_a_transition_dated_at_this_poll_naming_the_old_owner() {
         let prev = ks(State::Up, 10, Some("a"));
-        let (s, e) = step_key(Some(&prev), &Verdict::Down, 500).unwrap();
-        assert_eq!(e, event(EventKind::Down, Some(&prev), Some("a"), 0));
+        let (s, e) = sk(Some(&prev), &Verdict::Down, 500).unwrap();
+        assert_eq!(e, ev(EventKind::Down, Some(&prev), Some("a"), 0));
         assert_eq!(e.prev, Status::Up);
         assert_eq!(
             (s.state, s.since, s.owner.as_deref()),
@@ -337,8 +500,8 @@ mod tests {
     #[test]
     fn down_to_up_is_a_transition() {
         let prev = ks(State::Down, 10, Some("a"));
-        let (s, e) = step_key(Some(&prev), &up(9, "b"), 500).unwrap();
-        assert_eq!(e, event(EventKind::Up, Some(&prev), Some("b"), 9));
+        let (s, e) = sk(Some(&prev), &up(9, "b"), 500).unwrap();
+        assert_eq!(e, ev(EventKind::Up, Some(&prev), Some("b"), 9));
         assert_eq!(e.prev, Status::Down);
         assert_eq!((s.state, s.since, s.bps), (State::Up, 500, 9));
     }
@@ -346,7 +509,7 @@ mod tests {
     #[test]
     fn migration_while_up_is_a_move_not_a_transition() {
         let prev = ks(State::Up, 10, Some("a"));
-        let (s, e) = step_key(Some(&prev), &up(9, "b"), 500).unwrap();
+        let (s, e) = sk(Some(&prev), &up(9, "b"), 500).unwrap();
         assert_eq!(e.kind, EventKind::Moved);
         assert_eq!(
             (s.state, s.since, s.owner.as_deref()),
@@ -357,21 +520,21 @@ mod tests {
     #[test]
     fn entering_unknown_keeps_the_known_state_and_is_recorded_once() {
         let prev = ks(State::Up, 10, Some("a"));
-        let (s, e) = step_key(Some(&prev), &unknown("a"), 500).unwrap();
-        assert_eq!(e, event(EventKind::Unknown, Some(&prev), Some("a"), 100));
+        let (s, e) = sk(Some(&prev), &unknown("a"), 500).unwrap();
+        assert_eq!(e, ev(EventKind::Unknown, Some(&prev), Some("a"), 100));
         assert_eq!(e.kind.after(e.prev), Status::UnknownUp);
         assert_eq!(
             (s.state, s.since, s.unknown_since),
             (State::Up, 10, Some(500))
         );
-        assert_eq!(step_key(Some(&s), &unknown("b"), 600), None);
+        assert_eq!(sk(Some(&s), &unknown("b"), 600), None);
     }
 
     #[test]
     fn leaving_unknown_in_the_same_state_is_known_not_a_transition() {
         let mut prev = ks(State::Up, 10, Some("a"));
         prev.unknown_since = Some(400);
-        let (s, e) = step_key(Some(&prev), &up(5, "a"), 500).unwrap();
+        let (s, e) = sk(Some(&prev), &up(5, "a"), 500).unwrap();
         assert_eq!(e.kind, EventKind::Known);
         assert_eq!((s.state, s.since, s.unknown_since), (State::Up, 10, None));
     }
@@ -380,7 +543,7 @@ mod tests {
     fn a_change_of_known_state_across_unknown_polls_is_a_transition() {
         let mut prev = ks(State::Up, 10, Some("a"));
         prev.unknown_since = Some(400);
-        let (s, e) = step_key(Some(&prev), &Verdict::Down, 500).unwrap();
+        let (s, e) = sk(Some(&prev), &Verdict::Down, 500).unwrap();
         assert_eq!(e.kind, EventKind::Down);
         assert_eq!(
             (s.state, s.since, s.unknown_since),
@@ -400,9 +563,11 @@ mod tests {
         .into();
         let verdicts: Verdicts =
             [(&a, up(1, "x")), (&b, Verdict::Down), (&c, Verdict::Down)].into();
-        let changes = step(&prior, &verdicts, 500);
-        let got: Vec<(Key, EventKind)> =
-            changes.into_iter().map(|c| (c.key, c.event.kind)).collect();
+        let changes = step(&prior, &verdicts, 500, Confirm::default());
+        let got: Vec<(Key, EventKind)> = changes
+            .into_iter()
+            .map(|c| (c.key, c.event.unwrap().kind))
+            .collect();
         assert_eq!(
             got,
             vec![(b, EventKind::Down), (c, EventKind::BaselineDown)]

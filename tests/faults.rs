@@ -216,3 +216,61 @@ fn permission_denied_over_sftp() {
         file.display()
     ));
 }
+
+#[test]
+fn confirm_holds_a_transition_until_n_polls_agree_and_dates_it_at_the_first() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\nconfirm: {down: 3, up: 2}\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    let poll = |at: &str, bps: u64| {
+        w.write("fc.txt", stats_file(&[("10.0.0.1", bps), ("10.0.0.2", 5)]));
+        w.run(&["poll", "--at", at])
+    };
+    poll("2026-11-23T10:00:00Z", 500).expect_code(0);
+    // One zero, then back: a flap, never recorded.
+    poll("2026-11-23T10:05:00Z", 0)
+        .expect_code(0)
+        .expect_stderr("0 transitions");
+    poll("2026-11-23T10:10:00Z", 500)
+        .expect_code(0)
+        .expect_stderr("0 transitions");
+    // Three zeros in a row: down, dated at the first of them.
+    poll("2026-11-23T10:15:00Z", 0)
+        .expect_code(0)
+        .expect_stderr("0 transitions");
+    poll("2026-11-23T10:20:00Z", 0)
+        .expect_code(0)
+        .expect_stderr("0 transitions");
+    poll("2026-11-23T10:25:00Z", 0)
+        .expect_code(0)
+        .expect_stderr("1 transition;")
+        .expect_stderr("down: exporter=10.0.0.1");
+    // Two polls up: up, dated at the first.
+    poll("2026-11-23T10:30:00Z", 500)
+        .expect_code(0)
+        .expect_stderr("0 transitions");
+    poll("2026-11-23T10:35:00Z", 500)
+        .expect_code(0)
+        .expect_stderr("1 transition;");
+    let win = [
+        "--from",
+        "2026-11-23T10:00:00Z",
+        "--to",
+        "2026-11-23T10:40:00Z",
+        "--now",
+        "2026-11-23T10:40:00Z",
+        "--format",
+        "tsv",
+        "--no-header",
+    ];
+    let down = w.run(&[&["report", "down"][..], &win[..]].concat());
+    assert_eq!(
+        down.stdout, "10.0.0.1\t\t2026-11-23T10:15:00Z\tup\t900\there\n",
+        "{down}"
+    );
+    // Downtime 10:15..10:30 = 900 s, exact despite the confirmation delay.
+    let dt = w.run(&[&["report", "downtime"][..], &win[..]].concat());
+    assert_eq!(dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\n", "{dt}");
+}

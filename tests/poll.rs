@@ -111,7 +111,10 @@ fn a_migration_between_collectors_is_not_an_outage() {
     // that lists none at all is a bad read): fc-b still has it, nothing changes.
     t.serve("fc-a", &[("10.0.0.9", 0)]);
     t.poll_at(T3).expect_code(0).expect_stderr("0 transitions");
-    assert_eq!(t.events(), ["10.0.0.1|1|fc-a", "10.0.0.1|7|fc-b", "10.0.0.9|2|-"]);
+    assert_eq!(
+        t.events(),
+        ["10.0.0.1|1|fc-a", "10.0.0.1|7|fc-b", "10.0.0.9|2|-"]
+    );
 }
 
 #[test]

@@ -35,21 +35,26 @@ fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
     }
     s.transitions = changes
         .iter()
-        .filter(|c| matches!(c.event.kind, EventKind::Up | EventKind::Down))
+        .filter(|c| {
+            c.event
+                .as_ref()
+                .is_some_and(|e| matches!(e.kind, EventKind::Up | EventKind::Down))
+        })
         .count();
     s
 }
 
 fn log_change(c: &KeyChange) {
+    let Some(ev) = &c.event else { return };
     let (e, i) = (&c.key.exporter, c.key.interface_shown());
-    let collector = c.event.collector.as_deref().unwrap_or("-");
-    match c.event.kind {
+    let collector = ev.collector.as_deref().unwrap_or("-");
+    match ev.kind {
         EventKind::Down => {
             log::warn!("down: exporter={e} interface={i} collectors={collector} bps=0")
         }
         EventKind::Up => log::info!(
             "up: exporter={e} interface={i} collectors={collector} bps={}",
-            c.event.bps
+            ev.bps
         ),
         EventKind::Unknown => {
             log::debug!("unknown: exporter={e} interface={i} collectors={collector}")
@@ -57,7 +62,7 @@ fn log_change(c: &KeyChange) {
         EventKind::Moved => log::debug!("moved: exporter={e} interface={i} collectors={collector}"),
         _ => log::debug!(
             "{:?}: exporter={e} interface={i} collectors={collector}",
-            c.event.kind
+            ev.kind
         ),
     }
 }
@@ -121,7 +126,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     }
     let verdicts = aggregate(&reads, &snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
-    let changes = state::step(&snap.keys, &verdicts, at);
+    let changes = state::step(&snap.keys, &verdicts, at, cfg.confirm);
     log::trace!("stepped at {:.3}s", started.elapsed().as_secs_f64());
     let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);
     let listings: Vec<_> = reads

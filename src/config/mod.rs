@@ -116,9 +116,25 @@ pub struct Config {
     pub alerts: Vec<alerts::AlertSink>,
     /// Undelivered alerts older than this are dropped (and logged).
     pub alert_max_age: Dur,
+    /// Polls in a row before a down (up) transition is recorded.
+    #[serde(serialize_with = "ser_confirm")]
+    pub confirm: crate::state::Confirm,
     /// Said once on stderr when the config is loaded (legacy format, inline passwords).
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+fn ser_confirm<S: serde::Serializer>(c: &crate::state::Confirm, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct View {
+        down: u32,
+        up: u32,
+    }
+    View {
+        down: c.down,
+        up: c.up,
+    }
+    .serialize(s)
 }
 
 fn ser_columns<S: serde::Serializer>(c: &Columns, s: S) -> Result<S::Ok, S::Error> {
@@ -208,6 +224,13 @@ struct RawColumns {
     bps: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfirm {
+    down: Option<u32>,
+    up: Option<u32>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -233,6 +256,8 @@ struct RawConfig {
     alerts: Vec<alerts::RawSink>,
     #[serde(default)]
     alert_max_age: Option<Dur>,
+    #[serde(default)]
+    confirm: RawConfirm,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -401,6 +426,7 @@ struct Common {
     log: LogConfig,
     alerts: Vec<alerts::AlertSink>,
     alert_max_age: Option<Dur>,
+    confirm: crate::state::Confirm,
 }
 
 fn build(
@@ -444,6 +470,7 @@ fn build(
         log: common.log,
         alerts: common.alerts,
         alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
+        confirm: common.confirm,
         warnings,
     })
 }
@@ -477,7 +504,14 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         log,
         alerts: alerts::resolve(raw.alerts).with_context(|| file.to_string())?,
         alert_max_age: raw.alert_max_age,
+        confirm: crate::state::Confirm {
+            down: raw.confirm.down.unwrap_or(1),
+            up: raw.confirm.up.unwrap_or(1),
+        },
     };
+    if common.confirm.down == 0 || common.confirm.up == 0 {
+        bail!("{file}: confirm: down and up are numbers of polls, at least 1 (1 records every change at once)");
+    }
     build(common, collectors, path, base, Vec::new())
 }
 

@@ -100,27 +100,28 @@ pub fn alerts(
 ) -> Vec<Alert> {
     let mut out = Vec::new();
     for c in changes {
-        let kind = match c.event.kind {
+        let Some(ev) = &c.event else { continue };
+        let kind = match ev.kind {
             EventKind::Down => "down",
             EventKind::Up => "up",
             _ => continue,
         };
-        let outage_s = match c.event.kind {
+        let outage_s = match ev.kind {
             EventKind::Up => prior
                 .get(&c.key)
                 .filter(|p| p.state == State::Down)
-                .map(|p| at - p.since),
+                .map(|p| ev.at - p.since),
             _ => None,
         };
         out.push(Alert {
             kind,
             key: Some(c.key.clone()),
-            at,
+            at: ev.at,
             outage_s,
             collector: None,
             error: None,
-            bps: Some(c.event.bps),
-            collectors: c.event.collector.iter().cloned().collect(),
+            bps: Some(ev.bps),
+            collectors: ev.collector.iter().cloned().collect(),
         });
     }
     for h in health.iter().filter(|h| h.event) {
@@ -163,13 +164,15 @@ mod tests {
                 owner: Some(collector.into()),
                 bps,
                 first_seen: 0,
+                pending: None,
             },
-            event: Event {
+            event: Some(Event {
                 kind,
+                at: 1000,
                 prev: Status::Down,
                 collector: Some(collector.into()),
                 bps,
-            },
+            }),
         }
     }
 
@@ -197,6 +200,7 @@ mod tests {
                 owner: Some("a".into()),
                 bps: 0,
                 first_seen: 0,
+                pending: None,
             },
         )]
         .into();

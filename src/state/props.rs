@@ -64,22 +64,34 @@ fn apply(snap: &mut Snapshot, reads: &[CollectorRead], changes: &[KeyChange], at
 
 proptest! {
     #[test]
-    fn poll_sequences_keep_the_spec_invariants(polls in polls()) {
+    fn poll_sequences_keep_the_spec_invariants(polls in polls(), down in 1u32..4, up in 1u32..4) {
+        let confirm = Confirm { down, up };
+        let plain = confirm == Confirm::default();
         let mut snap = Snapshot::default();
         let mut seen_first: HashMap<Key, i64> = HashMap::new();
+        // (key, time) of every event: the store's primary key.
+        let mut recorded: std::collections::HashSet<(Key, i64)> = Default::default();
         for (i, poll) in polls.iter().enumerate() {
             let at = 1000 + 300 * i as i64;
             let reads = reads_of(poll);
             let verdicts = aggregate(&reads, &snap);
-            let changes = step(&snap.keys, &verdicts, at);
+            let changes = step(&snap.keys, &verdicts, at, confirm);
             for c in &changes {
                 let prev = snap.keys.get(&c.key);
+                let Some(e) = &c.event else {
+                    // Only a run waiting for confirmation (or its end) changes silently.
+                    prop_assert!(!plain);
+                    prop_assert_eq!(Status::of(prev), Status::of(Some(&c.new)));
+                    continue;
+                };
+                prop_assert!(recorded.insert((c.key.clone(), e.at)), "two events for {} at {}", c.key.exporter, e.at);
+                prop_assert!(e.at <= at);
                 // Every event carries the status before it, and its kind maps it
                 // to the status after: the history can be replayed from events alone.
-                prop_assert_eq!(c.event.prev, Status::of(prev));
-                prop_assert_eq!(c.event.kind.after(c.event.prev), Status::of(Some(&c.new)));
+                prop_assert_eq!(e.prev, Status::of(prev));
+                prop_assert_eq!(e.kind.after(e.prev), Status::of(Some(&c.new)));
                 let verdict = &verdicts[&&c.key];
-                match c.event.kind {
+                match e.kind {
                     // Baselines only on first sight, and only once.
                     EventKind::BaselineUp | EventKind::BaselineDown => {
                         prop_assert!(prev.is_none());
@@ -91,7 +103,10 @@ proptest! {
                         let has_verdict = !matches!(verdict, Verdict::Unknown { .. });
                         prop_assert!(has_verdict);
                         prop_assert_ne!(prev.state, c.new.state);
-                        prop_assert_eq!(c.new.since, at);
+                        // Dated at the first poll of the confirming run.
+                        prop_assert_eq!(c.new.since, e.at);
+                        let need = i64::from(if c.new.state == State::Down { down } else { up });
+                        prop_assert_eq!(e.at, at - 300 * (need - 1));
                     }
                     _ => prop_assert!(prev.is_some()),
                 }
@@ -132,14 +147,18 @@ proptest! {
             for (key, want) in &expected {
                 let Some(s) = snap.keys.get(key) else { continue };
                 match want {
-                    Some(state) => prop_assert!(s.state == *state && s.unknown_since.is_none()),
-                    None => prop_assert!(s.unknown_since.is_some()),
+                    Some(state) if s.state == *state => prop_assert!(s.unknown_since.is_none() && s.pending.is_none()),
+                    // A different verdict not confirmed yet is a pending run.
+                    Some(state) => prop_assert!(!plain && s.pending.is_some_and(|p| p.state == *state)),
+                    None => prop_assert!(s.unknown_since.is_some() && s.pending.is_none()),
                 }
             }
-            // The same poll again changes nothing.
-            let again = step(&snap.keys, &aggregate(&reads, &snap), at + 1);
-            prop_assert!(again.iter().all(|c| c.event.kind == EventKind::Moved) || again.is_empty(),
-                "{:?}", again);
+            // The same poll again changes nothing (without flap control).
+            if plain {
+                let again = step(&snap.keys, &aggregate(&reads, &snap), at + 1, confirm);
+                prop_assert!(again.iter().all(|c| c.event.as_ref().is_some_and(|e| e.kind == EventKind::Moved)),
+                    "{:?}", again);
+            }
         }
     }
 
@@ -152,13 +171,13 @@ proptest! {
         let on_a: Vec<Option<u64>> = bps.iter().map(|b| Some(*b)).collect();
         let mut snap = Snapshot::default();
         let p1 = reads_of(&[Some(on_a.clone()), all(None), all(None)]);
-        let ch = step(&snap.keys, &aggregate(&p1, &snap), 100);
+        let ch = step(&snap.keys, &aggregate(&p1, &snap), 100, Confirm::default());
         apply(&mut snap, &p1, &ch, 100);
         let p2 = reads_of(&[all(Some(0)), Some(on_a), all(None)]);
-        let ch = step(&snap.keys, &aggregate(&p2, &snap), 400);
+        let ch = step(&snap.keys, &aggregate(&p2, &snap), 400, Confirm::default());
         prop_assert_eq!(ch.len(), EXPORTERS.len());
         for c in &ch {
-            prop_assert_eq!(c.event.kind, EventKind::Moved);
+            prop_assert_eq!(c.event.as_ref().map(|e| e.kind), Some(EventKind::Moved));
             prop_assert_eq!(c.new.owner.as_deref(), Some("b"));
         }
     }

@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::model::{CollectorHealth, Key, KeyState, Snapshot, State};
+use crate::model::{CollectorHealth, Key, KeyState, Pending, Snapshot, State};
 use crate::state::{HealthChange, KeyChange};
 
 pub struct Store {
@@ -111,7 +111,8 @@ impl Store {
         }
         let mut keys_by_id: HashMap<i64, Key> = HashMap::new();
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, since, unknown_since, owner, bps, first_seen FROM key",
+            "SELECT id, exporter, interface, state, since, unknown_since, owner, bps, first_seen, \
+             pending_state, pending_since, pending_count FROM key",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -129,6 +130,14 @@ impl Store {
                 owner: owner.and_then(|o| names.get(&o).cloned()),
                 bps: r.get::<_, i64>(7)? as u64,
                 first_seen: r.get(8)?,
+                pending: match (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<i64>>(10)?) {
+                    (Some(p), Some(since)) => Some(Pending {
+                        state: if p == 1 { State::Up } else { State::Down },
+                        since,
+                        count: r.get::<_, i64>(11)? as u32,
+                    }),
+                    _ => None,
+                },
             };
             self.key_ids.insert(key.clone(), id);
             keys_by_id.insert(id, key.clone());
@@ -172,12 +181,26 @@ impl Store {
             };
             let (n, k) = (&c.new, &c.key);
             let (state, bps) = (state_code(n.state), n.bps as i64);
+            let pending = n
+                .pending
+                .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
             let id = match self.key_ids.get(k) {
                 Some(&id) => {
                     tx.prepare_cached(
-                        "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6 WHERE id = ?1",
+                        "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6, \
+                         pending_state = ?7, pending_since = ?8, pending_count = ?9 WHERE id = ?1",
                     )?
-                    .execute(params![id, state, n.since, n.unknown_since, owner, bps])?;
+                    .execute(params![
+                        id,
+                        state,
+                        n.since,
+                        n.unknown_since,
+                        owner,
+                        bps,
+                        pending.map(|p| p.0),
+                        pending.map(|p| p.1),
+                        pending.map_or(0, |p| p.2)
+                    ])?;
                     id
                 }
                 None => {
@@ -191,7 +214,8 @@ impl Store {
                     id
                 }
             };
-            let collector = match &c.event.collector {
+            let Some(ev) = &c.event else { continue };
+            let collector = match &ev.collector {
                 Some(name) => Some(collector_id(&tx, &mut self.collector_ids, name)?),
                 None => None,
             };
@@ -199,12 +223,12 @@ impl Store {
                 "INSERT INTO event (at, key, kind, prev, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
-                poll.at,
+                ev.at,
                 id,
-                c.event.kind.code(),
-                c.event.prev.code(),
+                ev.kind.code(),
+                ev.prev.code(),
                 collector,
-                c.event.bps as i64
+                ev.bps as i64
             ])?;
         }
         for (name, added, removed) in poll.listings {

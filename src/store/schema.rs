@@ -4,10 +4,10 @@ use anyhow::{bail, Result};
 use rusqlite::Connection;
 
 /// The version this fcstats writes. A database with a higher one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations in order: `MIGRATIONS[i]` takes version i to i + 1.
-pub(super) const MIGRATIONS: [&str; 2] = [
+pub(super) const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE collector (
     id         INTEGER PRIMARY KEY,
@@ -78,6 +78,13 @@ CREATE TABLE alert (
     last_try   INTEGER,
     last_error TEXT
 );
+"#,
+    r#"
+-- v3: flap control. A run of polls whose verdict differs from the key's state,
+-- waiting for `confirm:` polls in a row before the transition is recorded.
+ALTER TABLE key ADD COLUMN pending_state INTEGER;            -- 1 up, 0 down, NULL none
+ALTER TABLE key ADD COLUMN pending_since INTEGER;            -- the run's first poll
+ALTER TABLE key ADD COLUMN pending_count INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 

@@ -12,13 +12,15 @@ fn change(e: &str, state: State, at: i64, kind: EventKind, owner: &str) -> KeyCh
             owner: Some(owner.into()),
             bps: 5,
             first_seen: 100,
+            pending: None,
         },
-        event: Event {
+        event: Some(Event {
             kind,
+            at,
             prev: crate::model::Status::Unseen,
             collector: Some(owner.into()),
             bps: 5,
-        },
+        }),
     }
 }
 
@@ -128,7 +130,7 @@ fn a_database_from_a_newer_fcstats_is_refused() {
     drop(conn);
     let e = format!("{:#}", Store::open(&db).err().unwrap());
     assert!(
-        e.contains("written by a newer fcstats (schema version 3; this fcstats knows up to 2)"),
+        e.contains("written by a newer fcstats (schema version 4; this fcstats knows up to 3)"),
         "{e}"
     );
 }
@@ -173,7 +175,7 @@ fn a_version_1_database_is_migrated_keeping_its_history() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     assert_eq!(s.last_poll().unwrap(), Some(100));
     assert_eq!(count(&s, "alert"), 0);
 }
