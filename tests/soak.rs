@@ -46,7 +46,7 @@ fn a_thousand_polls_with_random_faults_keep_every_invariant() {
     let mut rng = Rng(0x9e3779b97f4a7c15);
     // Where each exporter sends its flows, and whether it sends at all.
     let mut home: Vec<usize> = (0..EXPORTERS).map(|i| i % 3).collect();
-    let mut sending = vec![true; EXPORTERS];
+    let mut sending = [true; EXPORTERS];
     // What each collector listed at its last good read (the model of SPEC §2).
     let mut listed: HashMap<&str, HashSet<String>> = HashMap::new();
     let mut owner: HashMap<String, &str> = HashMap::new();
@@ -122,8 +122,8 @@ fn a_thousand_polls_with_random_faults_keep_every_invariant() {
                 continue;
             }
             let l = listed.entry(c).or_default();
-            for e in 0..EXPORTERS {
-                if home[e] == ci {
+            for (e, &h) in home.iter().enumerate() {
+                if h == ci {
                     l.insert(format!("10.0.0.{e}"));
                 }
             }
