@@ -576,3 +576,44 @@ fn a_file_larger_than_max_bytes_is_refused() {
         .expect_code(3)
         .expect_stderr("collector fc-a failed: the file is larger than max_bytes (100); raise max_bytes if that is expected");
 }
+
+#[test]
+fn a_server_killed_in_the_middle_of_a_transfer_fails_only_its_collector() {
+    let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
+    t.poll_at(T1).expect_code(0);
+    // A big file, so that the transfer (paced by the parser) takes a while.
+    let names: Vec<String> = (0..400_000)
+        .map(|i| format!("10.{}.{}.{}", 1 + i / 62_500, i / 250 % 250, i % 250))
+        .collect();
+    let mut rows: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 5)).collect();
+    rows.push(("10.0.0.1", 500));
+    t.serve("fc-a", &rows);
+    t.w.edit("config.yaml", |c| {
+        c.replace("  retries: 0\n", "  retries: 0\n  max_bytes: 1GiB\n")
+    });
+    let child =
+        t.w.command(&["poll", "--at", T2])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Kill fc-a's per-connection sshd processes (the listener stays up).
+    let pid = std::fs::read_to_string(t.w.path("fc-a-sshd.pid")).unwrap();
+    std::process::Command::new("pkill")
+        .args(["-KILL", "-P", pid.trim()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("fcstats: error: collector fc-a failed: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("collector fc-a failed").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(t.keys(), ["10.0.0.1|up|unknown|fc-a", "10.0.0.3|up|-|fc-b"]);
+}

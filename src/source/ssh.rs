@@ -37,6 +37,10 @@ fn describe(e: &ssh2::Error, t: &SshTarget) -> String {
         ErrorCode::SFTP(LIBSSH2_FX_PERMISSION_DENIED) => {
             format!("permission denied reading {} as {}", t.path, t.user)
         }
+        ErrorCode::Session(_) => format!(
+            "the SSH connection broke ({}): the server or its sshd stopped mid-transfer",
+            e.message()
+        ),
         _ => e.message().to_string(),
     }
 }
