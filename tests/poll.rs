@@ -596,7 +596,7 @@ fn a_server_killed_in_the_middle_of_a_transfer_fails_only_its_collector() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(900));
     // Kill fc-a's per-connection sshd processes (the listener stays up).
     let pid = std::fs::read_to_string(t.w.path("fc-a-sshd.pid")).unwrap();
     std::process::Command::new("pkill")
