@@ -274,3 +274,37 @@ fn confirm_holds_a_transition_until_n_polls_agree_and_dates_it_at_the_first() {
     let dt = w.run(&[&["report", "downtime"][..], &win[..]].concat());
     assert_eq!(dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\n", "{dt}");
 }
+
+#[test]
+fn a_name_that_does_not_resolve() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root for a network namespace without a resolver");
+        return;
+    }
+    // In a network namespace of its own, the lookup fails at once and no DNS
+    // query leaves this machine.
+    let w = setup();
+    w.edit("config.yaml", |c| {
+        c.replace(
+            "collectors:\n",
+            "collectors:\n  - {name: far, host: fc-nowhere.invalid}\n",
+        )
+    });
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.arg("-n")
+        .arg(env!("CARGO_BIN_EXE_fcstats"))
+        .args(["poll", "--at", "2026-11-23T10:05:00Z"]);
+    cmd.current_dir(w.dir.path())
+        .env("HOME", w.dir.path())
+        .env_remove("FCSTATS_DB");
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "fcstats: error: collector far failed: cannot resolve host fc-nowhere.invalid: "
+        ),
+        "{stderr}"
+    );
+    assert_eq!(status_of(&w, "10.0.9.1"), "up");
+}

@@ -121,3 +121,81 @@ fn a_corrupt_database_is_a_clear_error_not_a_panic() {
             .expect_stderr("fcstats: error: database ./state.db: file is not a database");
     }
 }
+
+/// A small tmpfs mounted for one test (root only), unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: std::path::PathBuf, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "mount tmpfs failed");
+        SmallDisk(dir)
+    }
+
+    fn read_only(&self) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status()
+            .ok();
+    }
+}
+
+#[test]
+fn a_full_disk_or_a_read_only_database_fails_the_poll_and_keeps_the_previous_state() {
+    if !is_root() {
+        eprintln!("SKIPPED: needs root to mount a small tmpfs");
+        return;
+    }
+    let w = Workdir::new();
+    let disk = SmallDisk::mount(w.path("disk"), "400k");
+    w.write(
+        "config.yaml",
+        "database: disk/state.db\nstale_after: 0\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5), ("10.0.0.2", 0)]));
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    let db = || rusqlite::Connection::open(w.path("disk/state.db")).unwrap();
+    let keys = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM key", [], |r| r.get(0))
+            .unwrap()
+    };
+    // 20,000 new keys do not fit in 400 KiB.
+    w.write("fc.txt", many(20_000, 0));
+    w.run(&["poll", "--at", "2026-11-23T10:05:00Z"])
+        .expect_code(1)
+        .expect_stderr("fcstats: error: database or disk is full");
+    let c = db();
+    assert_eq!(keys(&c), 2);
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    drop(c);
+    // Read-only: refused before anything is read.
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 0), ("10.0.0.2", 0)]));
+    disk.read_only();
+    w.run(&["poll", "--at", "2026-11-23T10:10:00Z"])
+        .expect_code(1)
+        .expect_stderr(
+            "fcstats: error: cannot open the lock file ./disk/state.db.lock: Read-only file system",
+        );
+    assert_eq!(keys(&db()), 2);
+}
