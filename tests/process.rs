@@ -189,9 +189,10 @@ fn a_full_disk_or_a_read_only_database_fails_the_poll_and_keeps_the_previous_sta
         .unwrap();
     assert_eq!(ok, "ok");
     drop(c);
-    // Read-only: refused before anything is read.
+    // Read-only: refused before anything is read; the file is untouched.
     w.write("fc.txt", stats_file(&[("10.0.0.1", 0), ("10.0.0.2", 0)]));
     disk.read_only();
+    let before = std::fs::read(w.path("disk/state.db")).unwrap();
     w.run(&["poll", "--at", "2026-11-23T10:10:00Z"])
         .expect_code(1)
         .expect_stderr(
