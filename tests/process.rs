@@ -137,9 +137,9 @@ impl SmallDisk {
         SmallDisk(dir)
     }
 
-    fn read_only(&self) {
+    fn remount(&self, options: &str) {
         let ok = std::process::Command::new("mount")
-            .args(["-o", "remount,ro"])
+            .args(["-o", &format!("remount,{options}")])
             .arg(&self.0)
             .status()
             .unwrap();
@@ -182,6 +182,8 @@ fn a_full_disk_or_a_read_only_database_fails_the_poll_and_keeps_the_previous_sta
     w.run(&["poll", "--at", "2026-11-23T10:05:00Z"])
         .expect_code(1)
         .expect_stderr("fcstats: error: database or disk is full");
+    // Once there is room again, the previous state is all there.
+    disk.remount("size=8m");
     let c = db();
     assert_eq!(keys(&c), 2);
     let ok: String = c
@@ -191,12 +193,12 @@ fn a_full_disk_or_a_read_only_database_fails_the_poll_and_keeps_the_previous_sta
     drop(c);
     // Read-only: refused before anything is read; the file is untouched.
     w.write("fc.txt", stats_file(&[("10.0.0.1", 0), ("10.0.0.2", 0)]));
-    disk.read_only();
+    disk.remount("ro");
     let before = std::fs::read(w.path("disk/state.db")).unwrap();
     w.run(&["poll", "--at", "2026-11-23T10:10:00Z"])
         .expect_code(1)
         .expect_stderr(
             "fcstats: error: cannot open the lock file ./disk/state.db.lock: Read-only file system",
         );
-    assert_eq!(keys(&db()), 2);
+    assert!(std::fs::read(w.path("disk/state.db")).unwrap() == before);
 }
