@@ -60,14 +60,18 @@ pub enum SinkSpec {
         url: String,
         timeout: Dur,
     },
-    Email {
-        smtp: String,
-        from: String,
-        to: Vec<String>,
-        username_env: Option<String>,
-        password_env: Option<String>,
-        timeout: Dur,
-    },
+    Email(EmailSpec),
+}
+
+/// Where and how `type: email` sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EmailSpec {
+    pub smtp: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    pub timeout: Dur,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -185,14 +189,14 @@ pub(super) fn resolve(raw: Vec<RawSink>) -> Result<Vec<AlertSink>> {
                 if to.is_empty() {
                     return Err(at(anyhow::anyhow!("to: name at least one recipient")));
                 }
-                let spec = SinkSpec::Email {
+                let spec = SinkSpec::Email(EmailSpec {
                     smtp,
                     from,
                     to,
                     username_env,
                     password_env,
                     timeout: timeout.unwrap_or(Dur(30)),
-                };
+                });
                 (name, k, spec, "email")
             }
         };

@@ -8,37 +8,16 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
 use super::{Base, Sink};
-use crate::config::Dur;
+use crate::config::alerts::EmailSpec;
 
 pub struct Email {
     base: Base,
-    smtp: String,
-    from: String,
-    to: Vec<String>,
-    username_env: Option<String>,
-    password_env: Option<String>,
-    timeout: Dur,
+    spec: EmailSpec,
 }
 
 impl Email {
-    pub fn new(
-        base: Base,
-        smtp: String,
-        from: String,
-        to: Vec<String>,
-        username_env: Option<String>,
-        password_env: Option<String>,
-        timeout: Dur,
-    ) -> Email {
-        Email {
-            base,
-            smtp,
-            from,
-            to,
-            username_env,
-            password_env,
-            timeout,
-        }
+    pub fn new(base: Base, spec: EmailSpec) -> Email {
+        Email { base, spec }
     }
 
     fn env(var: &Option<String>, key: &str) -> Result<Option<String>> {
@@ -61,26 +40,31 @@ impl Sink for Email {
     }
 
     fn send(&self, _kind: &str, summary: &str, payload: &str) -> Result<()> {
-        let (host, port) = self.smtp.rsplit_once(':').expect("checked in the config");
+        let (host, port) = self
+            .spec
+            .smtp
+            .rsplit_once(':')
+            .expect("checked in the config");
         let port: u16 = port.parse().expect("checked in the config");
         let tls = Tls::Opportunistic(TlsParameters::new(host.to_owned())?);
         let mut mailer = SmtpTransport::builder_dangerous(host)
             .port(port)
             .tls(tls)
-            .timeout(Some(self.timeout.std()));
-        let user = Self::env(&self.username_env, "username_env")?;
-        let pass = Self::env(&self.password_env, "password_env")?;
+            .timeout(Some(self.spec.timeout.std()));
+        let user = Self::env(&self.spec.username_env, "username_env")?;
+        let pass = Self::env(&self.spec.password_env, "password_env")?;
         if let (Some(u), Some(p)) = (user, pass) {
             mailer = mailer.credentials(Credentials::new(u, p));
         }
         let mut msg = Message::builder()
             .from(
-                self.from
+                self.spec
+                    .from
                     .parse()
-                    .with_context(|| format!("from: `{}`", self.from))?,
+                    .with_context(|| format!("from: `{}`", self.spec.from))?,
             )
             .subject(format!("fcstats: {summary}"));
-        for t in &self.to {
+        for t in &self.spec.to {
             msg = msg.to(t.parse().with_context(|| format!("to: `{t}`"))?);
         }
         let mail = msg
@@ -89,7 +73,7 @@ impl Sink for Email {
         mailer
             .build()
             .send(&mail)
-            .with_context(|| format!("SMTP {}", self.smtp))?;
+            .with_context(|| format!("SMTP {}", self.spec.smtp))?;
         Ok(())
     }
 }

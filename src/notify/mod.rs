@@ -67,22 +67,7 @@ pub fn sinks(cfg: &Config) -> Vec<Box<dyn Sink>> {
                 SinkSpec::Webhook { url, timeout } => {
                     Box::new(webhook::Webhook::new(base, url.clone(), *timeout))
                 }
-                SinkSpec::Email {
-                    smtp,
-                    from,
-                    to,
-                    username_env,
-                    password_env,
-                    timeout,
-                } => Box::new(email::Email::new(
-                    base,
-                    smtp.clone(),
-                    from.clone(),
-                    to.clone(),
-                    username_env.clone(),
-                    password_env.clone(),
-                    *timeout,
-                )),
+                SinkSpec::Email(spec) => Box::new(email::Email::new(base, spec.clone())),
             }
         })
         .collect()

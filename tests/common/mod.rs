@@ -224,6 +224,41 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Starts a server that listens on a free loopback port: `spawn(port)` runs
+/// it. Tried again on another port if it exits (the port was taken meanwhile);
+/// returns once it accepts TCP on `port`.
+fn start_listening(
+    what: &str,
+    wait: Duration,
+    mut spawn: impl FnMut(u16) -> Child,
+) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = spawn(port);
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, port);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().ok();
+        child.wait().ok();
+    }
+    panic!("{what} did not start");
+}
+
+fn quiet(cmd: &mut Command) -> Child {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 pub fn current_user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
@@ -269,10 +304,14 @@ impl Sshd {
         }
         fs::write(&authorized, keys).unwrap();
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        for _ in 0..5 {
-            let port = free_port();
-            let config = w.write(
-                &format!("{name}-sshd_config"),
+        let config = w.path(&format!("{name}-sshd_config"));
+        let what = format!(
+            "sshd (run `{SSHD} -D -e -f {}` by hand to see why)",
+            config.display()
+        );
+        let (child, port) = start_listening(&what, Duration::from_secs(5), |port| {
+            fs::write(
+                &config,
                 format!(
                     "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
                      AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
@@ -283,34 +322,16 @@ impl Sshd {
                     authorized.display(),
                     yes_no(opts.password_auth),
                 ),
-            );
-            let mut child = Command::new(SSHD)
-                .args(["-D", "-e", "-f"])
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break; // port taken meanwhile: try another
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Sshd {
-                        child: Some(child),
-                        port,
-                        host_key: host_pub,
-                        config,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            child.kill().ok();
-            child.wait().ok();
+            )
+            .unwrap();
+            quiet(Command::new(SSHD).args(["-D", "-e", "-f"]).arg(&config))
+        });
+        Sshd {
+            child: Some(child),
+            port,
+            host_key: host_pub,
+            config,
         }
-        panic!("sshd did not start; run `{SSHD} -D -e -f CONFIG` by hand to see why");
     }
 
     /// An sshd accepting `key` only.
@@ -396,50 +417,38 @@ impl Rsyslog {
         let dir = w.path("rsyslog");
         fs::create_dir_all(&dir).unwrap();
         let out = dir.join("received.log");
-        for _ in 0..5 {
-            let (udp, tcp) = (free_port(), free_port());
+        let udp = std::cell::Cell::new(0);
+        let what = format!("rsyslogd (run `{RSYSLOGD} -n -f CONF` by hand to see why)");
+        let (child, tcp) = start_listening(&what, Duration::from_secs(5), |tcp| {
+            udp.set(free_port());
             let conf = w.write(
                 "rsyslog/rsyslog.conf",
                 format!(
                     "global(workDirectory=\"{d}\")\n\
                      module(load=\"imudp\")\nmodule(load=\"imtcp\")\n\
-                     input(type=\"imudp\" address=\"127.0.0.1\" port=\"{udp}\")\n\
+                     input(type=\"imudp\" address=\"127.0.0.1\" port=\"{u}\")\n\
                      input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{tcp}\")\n\
                      template(name=\"t\" type=\"string\" string=\"%inputname% %syslogfacility-text% %syslogseverity-text% %app-name% %msg%\\n\")\n\
                      *.* action(type=\"omfile\" file=\"{o}\" template=\"t\")\n",
                     d = dir.display(),
+                    u = udp.get(),
                     o = out.display()
                 ),
             );
-            let mut child = Command::new(RSYSLOGD)
-                .args(["-n", "-f"])
-                .arg(&conf)
-                .arg("-i")
-                .arg(dir.join("rsyslogd.pid"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", tcp)).is_ok() {
-                    return Rsyslog {
-                        child: Some(child),
-                        udp,
-                        tcp,
-                        out,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            child.kill().ok();
-            child.wait().ok();
+            quiet(
+                Command::new(RSYSLOGD)
+                    .args(["-n", "-f"])
+                    .arg(&conf)
+                    .arg("-i")
+                    .arg(dir.join("rsyslogd.pid")),
+            )
+        });
+        Rsyslog {
+            child: Some(child),
+            udp: udp.get(),
+            tcp,
+            out,
         }
-        panic!("rsyslogd did not start; run `{RSYSLOGD} -n -f CONF` by hand to see why");
     }
 
     /// The received lines once `pred` holds for them (5 s at most), white
@@ -557,42 +566,20 @@ pub struct Smtp {
 impl Smtp {
     pub fn start(w: &Workdir) -> Smtp {
         let maildir = w.path("maildir");
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new("python3")
-                .args([
-                    "-m",
-                    "aiosmtpd",
-                    "-n",
-                    "-l",
-                    &format!("127.0.0.1:{port}"),
-                    "-c",
-                    "aiosmtpd.handlers.Mailbox",
-                ])
-                .arg(&maildir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("python3 with aiosmtpd (pip install aiosmtpd; .ci/run does)");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Smtp {
-                        child: Some(child),
-                        port,
-                        maildir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            child.kill().ok();
-            child.wait().ok();
+        let what = "aiosmtpd (is it installed? pip install aiosmtpd; .ci/run does)";
+        let (child, port) = start_listening(what, Duration::from_secs(10), |port| {
+            quiet(
+                Command::new("python3")
+                    .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                    .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                    .arg(&maildir),
+            )
+        });
+        Smtp {
+            child: Some(child),
+            port,
+            maildir,
         }
-        panic!("aiosmtpd did not start: is it installed? (pip install aiosmtpd)");
     }
 
     /// Every mail received so far, waiting up to 5 s for at least `n`.
