@@ -91,7 +91,7 @@ fn an_unknown_key_exits_1_with_the_line_and_the_nearest_key() {
     );
     w.run(&["config", "check"]).expect_code(1).expect_stderr(
         "fcstats: error: ./config.yaml:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
-         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `confirm`; did you mean `stale_after`?",
+         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `confirm`, `retention`; did you mean `stale_after`?",
     );
 }
 

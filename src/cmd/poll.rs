@@ -155,6 +155,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         health: &health,
         listings: &listings,
         outbox: &outbox,
+        prune_before: (cfg.retention.secs() > 0).then(|| at - cfg.retention.secs() as i64),
     })?;
     changes.iter().for_each(log_change);
     if !sinks.is_empty() {

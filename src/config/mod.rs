@@ -116,6 +116,8 @@ pub struct Config {
     pub alerts: Vec<alerts::AlertSink>,
     /// Undelivered alerts older than this are dropped (and logged).
     pub alert_max_age: Dur,
+    /// History (events, polls) older than this is pruned by each poll; 0 keeps all.
+    pub retention: Dur,
     /// Polls in a row before a down (up) transition is recorded.
     #[serde(serialize_with = "ser_confirm")]
     pub confirm: crate::state::Confirm,
@@ -258,6 +260,8 @@ struct RawConfig {
     alert_max_age: Option<Dur>,
     #[serde(default)]
     confirm: RawConfirm,
+    #[serde(default)]
+    retention: Option<Dur>,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -427,6 +431,7 @@ struct Common {
     alerts: Vec<alerts::AlertSink>,
     alert_max_age: Option<Dur>,
     confirm: crate::state::Confirm,
+    retention: Option<Dur>,
 }
 
 fn build(
@@ -471,6 +476,7 @@ fn build(
         alerts: common.alerts,
         alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
         confirm: common.confirm,
+        retention: common.retention.unwrap_or(Dur(400 * 86_400)),
         warnings,
     })
 }
@@ -504,6 +510,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         log,
         alerts: alerts::resolve(raw.alerts).with_context(|| file.to_string())?,
         alert_max_age: raw.alert_max_age,
+        retention: raw.retention,
         confirm: crate::state::Confirm {
             down: raw.confirm.down.unwrap_or(1),
             up: raw.confirm.up.unwrap_or(1),

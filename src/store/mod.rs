@@ -56,6 +56,8 @@ pub struct PollRecord<'a> {
     pub listings: &'a [(String, Vec<Key>, Vec<Key>)],
     /// Alerts to deliver after the commit.
     pub outbox: &'a [NewAlert],
+    /// History older than this time is pruned in the same transaction.
+    pub prune_before: Option<i64>,
 }
 
 fn state_code(s: State) -> i64 {
@@ -255,6 +257,13 @@ impl Store {
         }
         tx.prepare_cached("INSERT INTO poll (at, ok, failed) VALUES (?1, ?2, ?3)")?
             .execute(params![poll.at, poll.ok as i64, poll.failed as i64])?;
+        if let Some(cut) = poll.prune_before {
+            // Each is a range of a time-ordered index: cheap when there is nothing to prune.
+            for table in ["event", "poll", "collector_event"] {
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE at < ?1"))?
+                    .execute([cut])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }

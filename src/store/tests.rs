@@ -62,6 +62,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         health: &[health("a", true, 100), health("b", false, 100)],
         listings: &listings,
         outbox: &[],
+        prune_before: None,
     })
     .unwrap();
     drop(s);
@@ -88,6 +89,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         health: &[],
         listings: &listings,
         outbox: &[],
+        prune_before: None,
     })
     .unwrap();
     let snap = s.load().unwrap();
@@ -110,6 +112,7 @@ fn a_poll_with_nothing_changed_adds_one_poll_row_and_nothing_else() {
         health: &[],
         listings: &[],
         outbox: &[],
+        prune_before: None,
     };
     s.record(&rec(100)).unwrap();
     s.record(&rec(200)).unwrap();
@@ -178,4 +181,35 @@ fn a_version_1_database_is_migrated_keeping_its_history() {
     assert_eq!(v, 3);
     assert_eq!(s.last_poll().unwrap(), Some(100));
     assert_eq!(count(&s, "alert"), 0);
+}
+
+#[test]
+fn retention_prunes_history_older_than_the_cut_in_the_poll_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+    fn rec(at: i64, keys: &[KeyChange], prune_before: Option<i64>) -> PollRecord<'_> {
+        PollRecord {
+            at,
+            ok: 1,
+            failed: 0,
+            keys,
+            health: &[],
+            listings: &[],
+            outbox: &[],
+            prune_before,
+        }
+    }
+    let keys = [change("e1", State::Up, 100, EventKind::BaselineUp, "a")];
+    s.record(&rec(100, &keys, None)).unwrap();
+    s.record(&rec(200, &[], None)).unwrap();
+    s.record(&rec(300, &[], Some(200))).unwrap();
+    assert_eq!(count(&s, "event"), 0);
+    assert_eq!(
+        s.connection()
+            .query_row("SELECT min(at) FROM poll", [], |r| r.get::<_, i64>(0))
+            .unwrap(),
+        200
+    );
+    // The snapshot itself is never pruned.
+    assert_eq!(count(&s, "key"), 1);
 }
