@@ -1,24 +1,9 @@
 //! fcstats: parse arguments, set up logging, dispatch, map errors to exit codes.
 
-mod aggregate;
-mod cli;
-mod cmd;
-mod config;
-mod exit;
-mod logging;
-mod model;
-mod notify;
-mod output;
-mod report;
-mod source;
-mod state;
-mod stats;
-mod store;
-mod time;
-
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand};
+use fcstats::cli::{Cli, Command, ConfigCommand};
+use fcstats::{cmd, config, exit, logging, time};
 
 /// Stderr's level from -v/-q; `None` when neither was given.
 fn flag_level(cli: &Cli) -> Option<log::LevelFilter> {
