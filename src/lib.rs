@@ -17,4 +17,5 @@ pub mod source;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod testdata;
 pub mod time;
