@@ -18,16 +18,6 @@ const START: i64 = 1_793_606_400;
 const STEP: i64 = 300;
 const END: i64 = START + 4 * 3600;
 
-/// The stats file header: the real 46 columns, found by name.
-const HEADER: &str = "Exporter Address\tLast Active\tStatus\tInterfaces\tUtilization In\tUtilization Out\t\
-Current Input Rate fps\tMax Input Rate fps\tAvg Input Rate fps\tNetFlow Version\tTotal NetFlow Packets\t\
-Total Flows\tTotal Duplicates\tLongest Duration\tInactive Time Detected\tInsane PDU Time Detected\t\
-Insane Pkts Octets Time Detected\tInsane Protocol Dst Address Time Detected\tInsane Flow Times Detected\t\
-PDU Time\tPO Packets\tPO Octets\tPO Protocol\tPO Src Address\tPO Dst Address\tPO First\tPO Last\t\
-PD Packets\tPD Octets\tPD Protocol\tPD Src Address\tPD Dst Address\tPD First\tPD Last\tFT Packets\t\
-FT Octets\tFT Protocol\tFT Src Address\tFT Dst Address\tFT First\tFT Last\tIV Time\tID Time\t\
-Current NetFlow bps\tMaximum NetFlow bps\tAverage NetFlow bps";
-
 /// One collector's file at poll time `at`: `None` for a file caught mid-rewrite.
 fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
     let m = (at - START) / 60; // minutes into the morning
@@ -60,7 +50,7 @@ fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
 }
 
 fn write_file(path: &Path, rows: Option<Vec<(&str, u64)>>) -> Result<()> {
-    let mut text = format!("{HEADER}\n");
+    let mut text = format!("{}\n", crate::testdata::COLUMNS.join("\t"));
     match rows {
         Some(rows) => {
             for (exporter, bps) in rows {

@@ -12,55 +12,8 @@ use std::time::{Duration, Instant};
 pub const SSHD: &str = "/usr/sbin/sshd";
 pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 
-/// A header in the real collector format (46 columns) and rows built from it.
-pub const COLUMNS: [&str; 46] = [
-    "Exporter Address",
-    "Last Active",
-    "Status",
-    "Interfaces",
-    "Utilization In",
-    "Utilization Out",
-    "Current Input Rate fps",
-    "Max Input Rate fps",
-    "Avg Input Rate fps",
-    "NetFlow Version",
-    "Total NetFlow Packets",
-    "Total Flows",
-    "Total Duplicates",
-    "Longest Duration",
-    "Inactive Time Detected",
-    "Insane PDU Time Detected",
-    "Insane Pkts Octets Time Detected",
-    "Insane Protocol Dst Address Time Detected",
-    "Insane Flow Times Detected",
-    "PDU Time",
-    "PO Packets",
-    "PO Octets",
-    "PO Protocol",
-    "PO Src Address",
-    "PO Dst Address",
-    "PO First",
-    "PO Last",
-    "PD Packets",
-    "PD Octets",
-    "PD Protocol",
-    "PD Src Address",
-    "PD Dst Address",
-    "PD First",
-    "PD Last",
-    "FT Packets",
-    "FT Octets",
-    "FT Protocol",
-    "FT Src Address",
-    "FT Dst Address",
-    "FT First",
-    "FT Last",
-    "IV Time",
-    "ID Time",
-    "Current NetFlow bps",
-    "Maximum NetFlow bps",
-    "Average NetFlow bps",
-];
+/// The header of the real collector format (46 columns).
+pub use fcstats::testdata::COLUMNS;
 
 /// A stats file with one row per (exporter, bps).
 pub fn stats_file(rows: &[(&str, u64)]) -> String {
