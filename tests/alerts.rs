@@ -5,9 +5,12 @@ mod common;
 
 use common::*;
 
-/// Poll times relative to now, so that alert_max_age (1d) never drops them.
+/// Poll times relative to the test's start (one clock reading, so that the
+/// distances between polls are exact), recent enough for alert_max_age (1d).
 fn ago(mins: i64) -> String {
-    format!("@{}", chrono::Utc::now().timestamp() - mins * 60)
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| chrono::Utc::now().timestamp());
+    format!("@{}", start - mins * 60)
 }
 
 struct Setup {
