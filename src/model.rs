@@ -73,14 +73,19 @@ impl Status {
 
     /// A key's current status from its snapshot row (`None`: never seen).
     pub fn of(k: Option<&KeyState>) -> Status {
-        match k {
-            None => Status::Unseen,
-            Some(k) => match (k.state, k.unknown_since.is_some()) {
-                (State::Down, false) => Status::Down,
-                (State::Up, false) => Status::Up,
-                (State::Down, true) => Status::UnknownDown,
-                (State::Up, true) => Status::UnknownUp,
-            },
+        k.map_or(Status::Unseen, |k| {
+            Status::known_as(k.state, k.unknown_since.is_some())
+        })
+    }
+
+    /// The status of a seen key: its last known state, and whether it is
+    /// unknown now.
+    pub fn known_as(state: State, unknown: bool) -> Status {
+        match (state, unknown) {
+            (State::Down, false) => Status::Down,
+            (State::Up, false) => Status::Up,
+            (State::Down, true) => Status::UnknownDown,
+            (State::Up, true) => Status::UnknownUp,
         }
     }
 

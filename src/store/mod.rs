@@ -60,10 +60,20 @@ pub struct PollRecord<'a> {
     pub prune_before: Option<i64>,
 }
 
+/// How a known state is stored: 1 up, 0 down.
 fn state_code(s: State) -> i64 {
     match s {
         State::Down => 0,
         State::Up => 1,
+    }
+}
+
+/// The reverse of `state_code`.
+fn state_from_code(code: i64) -> State {
+    if code == 1 {
+        State::Up
+    } else {
+        State::Down
     }
 }
 
@@ -122,11 +132,7 @@ impl Store {
             let key = Key::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?);
             let owner: Option<i64> = r.get(6)?;
             let state = KeyState {
-                state: if r.get::<_, i64>(3)? == 1 {
-                    State::Up
-                } else {
-                    State::Down
-                },
+                state: state_from_code(r.get(3)?),
                 since: r.get(4)?,
                 unknown_since: r.get(5)?,
                 owner: owner.and_then(|o| names.get(&o).cloned()),
@@ -134,7 +140,7 @@ impl Store {
                 first_seen: r.get(8)?,
                 pending: match (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<i64>>(10)?) {
                     (Some(p), Some(since)) => Some(Pending {
-                        state: if p == 1 { State::Up } else { State::Down },
+                        state: state_from_code(p),
                         since,
                         count: r.get::<_, i64>(11)? as u32,
                     }),

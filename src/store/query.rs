@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{params, OptionalExtension};
 
 use super::Store;
-use crate::model::{Key, State, Status};
+use crate::model::{Key, Status};
 use crate::state::EventKind;
 
 /// A key as the snapshot holds it.
@@ -71,18 +71,9 @@ impl Store {
             "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen FROM key",
         )?;
         let rows = stmt.query_map([], |r| {
-            let state = if r.get::<_, i64>(3)? == 1 {
-                State::Up
-            } else {
-                State::Down
-            };
             let unknown_since: Option<i64> = r.get(5)?;
-            let status = match (state, unknown_since.is_some()) {
-                (State::Up, false) => Status::Up,
-                (State::Down, false) => Status::Down,
-                (State::Up, true) => Status::UnknownUp,
-                (State::Down, true) => Status::UnknownDown,
-            };
+            let status =
+                Status::known_as(super::state_from_code(r.get(3)?), unknown_since.is_some());
             Ok((
                 r.get::<_, i64>(0)?,
                 KeyRow {
