@@ -36,6 +36,9 @@ struct Args {
     /// Transitions in the synthesized month
     #[arg(long, default_value_t = 1_000_000)]
     month_events: u64,
+    /// Print each poll's stage timings (`fcstats -vv poll`) to stderr
+    #[arg(long)]
+    stages: bool,
 }
 
 fn secs(d: Duration) -> String {
@@ -101,6 +104,7 @@ fn timed(dir: &Path, cmd: &mut Command) -> Result<(Duration, Option<u64>)> {
     if !out.status.success() {
         bail!("{:?} failed: {}", run, String::from_utf8_lossy(&out.stderr));
     }
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let rss = std::fs::read_to_string(&rss_file)
         .ok()
         .and_then(|s| s.trim().parse().ok());
@@ -264,7 +268,8 @@ fn main() -> Result<()> {
         timed(
             d,
             Command::new(&bin)
-                .args(["-q", "poll", "--at", &format!("@{at}")])
+                .arg(if a.stages { "-vv" } else { "-q" })
+                .args(["poll", "--at", &format!("@{at}")])
                 .current_dir(d)
                 .env("FCSTATS_CONFIG", d.join("config.yaml")),
         )
@@ -330,6 +335,7 @@ fn main() -> Result<()> {
         pending: None,
     };
     let change = |i: u64, kind: EventKind, s: State, prev: Status, at: i64| KeyChange {
+        id: i as u32,
         key: key(i),
         new: state(s, at),
         event: Some(Event {

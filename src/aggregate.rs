@@ -1,9 +1,7 @@
 //! SPEC §2: from this poll's collector reads and the previous snapshot, a verdict
 //! per key: up, down or unknown. Pure.
 
-use std::collections::{HashMap, HashSet};
-
-use crate::model::{Key, Rows, Snapshot};
+use crate::model::{KeyId, KeySet, Rows, Snapshot};
 
 /// What one collector gave this poll.
 #[derive(Clone, Debug)]
@@ -40,8 +38,9 @@ pub enum Verdict<'a> {
     Unknown { blame: &'a str },
 }
 
-/// A verdict per key, borrowing from the reads and the snapshot.
-pub type Verdicts<'a> = HashMap<&'a Key, Verdict<'a>>;
+/// A verdict per key id (`None` for an id neither stored nor read), borrowing
+/// from the reads and the snapshot.
+pub type Verdicts<'a> = Vec<Option<Verdict<'a>>>;
 
 /// A collector never drops every exporter at once: a file with no rows from
 /// a collector whose last good read listed some is a bad read, not an outage.
@@ -57,109 +56,130 @@ pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
     }
 }
 
-/// Per key while summing: the total and the collector reporting the most.
-#[derive(Default)]
-struct Acc<'a> {
+/// Per key while summing: the total, the read reporting the most, and whether
+/// the previous owner still reports it above 0.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    listed: bool,
+    owner_up: bool,
     sum: u64,
-    best: Option<(&'a str, u64)>,
+    best: Option<(usize, u64)>,
 }
 
-/// The verdict for every key that is in the snapshot or in any successful read.
+/// The verdict for every key that is in the snapshot or in any successful
+/// read. The reads' keys must be interned in `prior.table`.
 pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdicts<'a> {
-    let mut seen: HashMap<&Key, Acc> = HashMap::with_capacity(prior.keys.len() + 64);
-    let mut read_ok: HashMap<&str, &Rows> = HashMap::new();
-    for read in reads {
+    let mut acc = vec![Acc::default(); prior.table.len()];
+    for (i, read) in reads.iter().enumerate() {
         let Some(rows) = read.rows() else { continue };
-        read_ok.insert(&read.collector, rows);
-        for (key, &bps) in rows {
-            let acc = seen.entry(key).or_default();
+        for &(id, bps) in &rows.bps {
+            let a = &mut acc[id as usize];
+            a.listed = true;
             if bps > 0 {
-                acc.sum = acc.sum.saturating_add(bps);
+                a.sum = a.sum.saturating_add(bps);
                 // Ties go to the collector first in config order.
-                if acc.best.is_none_or(|(_, b)| bps > b) {
-                    acc.best = Some((&read.collector, bps));
+                if a.best.is_none_or(|(_, b)| bps > b) {
+                    a.best = Some((i, bps));
                 }
+                a.owner_up = a.owner_up || owner(prior, id) == Some(read.collector.as_str());
             }
         }
     }
-    for key in prior.keys.keys() {
-        seen.entry(key).or_default();
-    }
-    let failed: HashSet<&str> = reads
+    // Failed collectors by name, with what they listed at their last good read.
+    let mut failed: Vec<(&str, Option<&KeySet>)> = reads
         .iter()
         .filter(|r| r.rows().is_none())
-        .map(|r| r.collector.as_str())
+        .map(|r| (r.collector.as_str(), prior.listings.get(&r.collector)))
         .collect();
+    failed.sort_unstable_by_key(|f| f.0);
 
-    seen.into_iter()
-        .map(|(key, acc)| {
-            let prev_owner = prior.keys.get(key).and_then(|p| p.owner.as_deref());
-            let verdict = match acc.best {
-                Some((best, _)) => {
-                    // The owner stays while it still reports the key above 0.
-                    let stays = prev_owner.filter(|o| {
-                        read_ok
-                            .get(o)
-                            .and_then(|rows| rows.get(key))
-                            .is_some_and(|&b| b > 0)
-                    });
-                    Verdict::Up {
-                        bps: acc.sum,
-                        owner: stays.unwrap_or(best),
-                    }
-                }
-                None => match blame(key, prev_owner, prior, &failed) {
+    acc.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let id = i as KeyId;
+            if !a.listed && prior.state(id).is_none() {
+                return None;
+            }
+            let prev_owner = owner(prior, id);
+            Some(match a.best {
+                // The owner stays while it still reports the key above 0.
+                Some((best, _)) => Verdict::Up {
+                    bps: a.sum,
+                    owner: match prev_owner {
+                        Some(o) if a.owner_up => o,
+                        _ => &reads[best].collector,
+                    },
+                },
+                None => match blame(id, prev_owner, &failed) {
                     Some(c) => Verdict::Unknown { blame: c },
                     None => Verdict::Down,
                 },
-            };
-            (key, verdict)
+            })
         })
         .collect()
 }
 
+fn owner(prior: &Snapshot, id: KeyId) -> Option<&str> {
+    prior.state(id).and_then(|s| s.owner.as_deref())
+}
+
 /// A failed collector that matters for the key: its owner, or a collector
-/// that listed it in its previous successful read. The owner is named first.
+/// that listed it in its previous successful read (the first by name).
 fn blame<'a>(
-    key: &Key,
+    id: KeyId,
     owner: Option<&'a str>,
-    prior: &'a Snapshot,
-    failed: &HashSet<&str>,
+    failed: &[(&'a str, Option<&KeySet>)],
 ) -> Option<&'a str> {
-    if let Some(o) = owner.filter(|o| failed.contains(o)) {
+    if let Some(o) = owner.filter(|o| failed.iter().any(|f| f.0 == *o)) {
         return Some(o);
     }
-    let mut listers: Vec<&str> = prior
-        .listings
+    failed
         .iter()
-        .filter(|(c, keys)| failed.contains(c.as_str()) && keys.contains(key))
-        .map(|(c, _)| c.as_str())
-        .collect();
-    listers.sort_unstable();
-    listers.first().copied()
+        .find(|(_, listed)| listed.is_some_and(|l| l.contains(id)))
+        .map(|f| f.0)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
-    use crate::model::{KeyState, State};
+    use crate::model::{Key, KeyState, State};
 
     fn k(e: &str) -> Key {
         Key::new(e, "")
     }
 
-    fn ok(c: &str, rows: &[(&str, u64)]) -> CollectorRead {
-        CollectorRead {
-            collector: c.into(),
-            outcome: Outcome::Ok(rows.iter().map(|(e, b)| (k(e), *b)).collect()),
-        }
+    /// A read as the tests write it: keys by name, interned by `reads`.
+    enum Read {
+        Ok(&'static str, Vec<(&'static str, u64)>),
+        Failed(&'static str),
     }
 
-    fn failed(c: &str) -> CollectorRead {
-        CollectorRead {
-            collector: c.into(),
-            outcome: Outcome::Failed("connection refused".into()),
-        }
+    fn ok(c: &'static str, rows: &[(&'static str, u64)]) -> Read {
+        Read::Ok(c, rows.to_vec())
+    }
+
+    fn failed(c: &'static str) -> Read {
+        Read::Failed(c)
+    }
+
+    fn reads(snap: &mut Snapshot, rs: &[Read]) -> Vec<CollectorRead> {
+        rs.iter()
+            .map(|r| match r {
+                Read::Ok(c, rows) => CollectorRead {
+                    collector: c.to_string(),
+                    outcome: Outcome::Ok(Rows::of(
+                        &mut snap.table,
+                        rows.iter().map(|(e, b)| (k(e), *b)),
+                    )),
+                },
+                Read::Failed(c) => CollectorRead {
+                    collector: c.to_string(),
+                    outcome: Outcome::Failed("connection refused".into()),
+                },
+            })
+            .collect()
     }
 
     fn known(state: State, owner: Option<&str>) -> KeyState {
@@ -167,7 +187,7 @@ mod tests {
             state,
             since: 0,
             unknown_since: None,
-            owner: owner.map(str::to_owned),
+            owner: owner.map(Into::into),
             bps: 0,
             first_seen: 0,
             pending: None,
@@ -175,27 +195,36 @@ mod tests {
     }
 
     fn prior(keys: &[(&str, State, Option<&str>)], listings: &[(&str, &[&str])]) -> Snapshot {
-        Snapshot {
-            keys: keys.iter().map(|(e, s, o)| (k(e), known(*s, *o))).collect(),
-            listings: listings
-                .iter()
-                .map(|(c, ks)| (c.to_string(), ks.iter().map(|e| k(e)).collect()))
-                .collect(),
-            ..Snapshot::default()
+        let mut snap = Snapshot::default();
+        for (e, s, o) in keys {
+            let id = snap.table.intern_key(&k(e));
+            snap.set(id, known(*s, *o));
         }
+        for (c, ks) in listings {
+            let set = ks.iter().map(|e| snap.table.intern_key(&k(e))).collect();
+            snap.listings.insert(c.to_string(), set);
+        }
+        snap
     }
 
     /// Each exporter's verdict as text: `up BPS OWNER`, `down`, `unknown BLAME`.
-    fn judge(reads: &[CollectorRead], prior: &Snapshot) -> HashMap<String, String> {
-        aggregate(reads, prior)
+    fn judge(rs: &[Read], prior: &Snapshot) -> HashMap<String, String> {
+        let mut snap = prior.clone();
+        let reads = reads(&mut snap, rs);
+        verdicts(&reads, &snap)
+    }
+
+    fn verdicts(reads: &[CollectorRead], snap: &Snapshot) -> HashMap<String, String> {
+        aggregate(reads, snap)
             .into_iter()
-            .map(|(k, v)| {
-                let text = match v {
+            .enumerate()
+            .filter_map(|(id, v)| {
+                let text = match v? {
                     Verdict::Up { bps, owner } => format!("up {bps} {owner}"),
                     Verdict::Down => "down".to_owned(),
                     Verdict::Unknown { blame } => format!("unknown {blame}"),
                 };
-                (k.exporter.clone(), text)
+                Some((snap.table.exporter(id as KeyId).to_owned(), text))
             })
             .collect()
     }
@@ -308,7 +337,8 @@ mod tests {
     #[test]
     fn an_empty_file_from_a_collector_that_listed_exporters_is_a_bad_read() {
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let mut reads = [ok("a", &[]), ok("b", &[])];
+        let mut p = p;
+        let mut reads = reads(&mut p, &[ok("a", &[]), ok("b", &[])]);
         distrust_empty(&mut reads, &p);
         match &reads[0].outcome {
             Outcome::Failed(e) => assert_eq!(
@@ -319,7 +349,7 @@ mod tests {
         }
         // b never listed anything: an empty file is just empty.
         assert!(reads[1].rows().is_some());
-        let v = judge(&reads, &p);
+        let v = verdicts(&reads, &p);
         assert_eq!(v["e1"], "unknown a");
     }
 

@@ -2,10 +2,13 @@
 //! verdicts, what changes: new snapshot rows and the events to record. Pure;
 //! an unchanged key yields nothing, so writes stay proportional to change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
-use crate::model::{CollectorHealth, Key, KeyState, Pending, Rows, State, Status};
+use crate::model::{
+    CollectorHealth, Key, KeyId, KeySet, KeyState, Pending, Rows, Snapshot, State, Status,
+};
 
 /// What happened to a key at this poll. Stored as the integer code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +74,8 @@ pub struct Event {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyChange {
+    /// The key's id in the poll's table (the store maps it to its row).
+    pub id: KeyId,
     pub key: Key,
     pub new: KeyState,
     /// `None`: only the snapshot changed (a transition waiting for confirmation).
@@ -102,18 +107,16 @@ impl Confirm {
 
 /// Changes for every key whose verdict differs from what the snapshot holds.
 /// At most one event per key per poll. Sorted by key.
-pub fn step(
-    prior: &HashMap<Key, KeyState>,
-    verdicts: &Verdicts,
-    at: i64,
-    confirm: Confirm,
-) -> Vec<KeyChange> {
+pub fn step(prior: &Snapshot, verdicts: &Verdicts, at: i64, confirm: Confirm) -> Vec<KeyChange> {
     let mut out: Vec<KeyChange> = verdicts
         .iter()
-        .filter_map(|(&key, verdict)| {
-            let (new, event) = step_key(prior.get(key), verdict, at, confirm)?;
+        .enumerate()
+        .filter_map(|(i, verdict)| {
+            let id = i as KeyId;
+            let (new, event) = step_key(prior.state(id), verdict.as_ref()?, at, confirm)?;
             Some(KeyChange {
-                key: key.clone(),
+                id,
+                key: prior.table.key(id),
                 new,
                 event,
             })
@@ -178,7 +181,7 @@ pub fn step_key(
             state,
             since: at,
             unknown_since: None,
-            owner: owner.map(str::to_owned),
+            owner: owner.map(Arc::from),
             bps,
             first_seen: at,
             pending: None,
@@ -214,7 +217,7 @@ pub fn step_key(
             state,
             since,
             unknown_since: None,
-            owner: new_owner.map(str::to_owned),
+            owner: new_owner.map(Arc::from),
             bps,
             first_seen: prev.first_seen,
             pending: None,
@@ -234,7 +237,11 @@ pub fn step_key(
     // Known again, moved, or a run that was not confirmed: back to plain.
     let new = KeyState {
         unknown_since: None,
-        owner: new_owner.map(str::to_owned),
+        owner: match (owner, &prev.owner) {
+            (Some(o), Some(p)) if o != &**p => Some(Arc::from(o)),
+            (Some(o), None) => Some(Arc::from(o)),
+            _ => prev.owner.clone(),
+        },
         bps: if kind.is_some() { bps } else { prev.bps },
         pending: None,
         ..prev.clone()
@@ -304,23 +311,14 @@ pub fn health_step(
 }
 
 /// Keys to add to and remove from a collector's stored listing after a
-/// successful read.
-pub fn listing_diff(prior: Option<&HashSet<Key>>, rows: &Rows) -> (Vec<Key>, Vec<Key>) {
-    let empty = HashSet::new();
+/// successful read, each in id order.
+pub fn listing_diff(prior: Option<&KeySet>, rows: &Rows) -> (Vec<KeyId>, Vec<KeyId>) {
+    let empty = KeySet::default();
     let prior = prior.unwrap_or(&empty);
-    let mut added: Vec<Key> = rows
-        .keys()
-        .filter(|k| !prior.contains(*k))
-        .cloned()
-        .collect();
-    let mut removed: Vec<Key> = prior
-        .iter()
-        .filter(|k| !rows.contains_key(*k))
-        .cloned()
-        .collect();
-    added.sort();
-    removed.sort();
-    (added, removed)
+    (
+        rows.listed.minus(prior).collect(),
+        prior.minus(&rows.listed).collect(),
+    )
 }
 
 #[cfg(test)]
@@ -342,7 +340,7 @@ mod tests {
             state,
             since,
             unknown_since: None,
-            owner: owner.map(str::to_owned),
+            owner: owner.map(Arc::from),
             bps: 100,
             first_seen: 10,
             pending: None,
@@ -556,14 +554,22 @@ mod tests {
         let a = Key::new("a", "");
         let b = Key::new("b", "");
         let c = Key::new("c", "");
-        let prior: HashMap<Key, KeyState> = [
-            (a.clone(), ks(State::Up, 10, Some("x"))),
-            (b.clone(), ks(State::Up, 10, Some("x"))),
-        ]
-        .into();
-        let verdicts: Verdicts =
-            [(&a, up(1, "x")), (&b, Verdict::Down), (&c, Verdict::Down)].into();
+        let mut prior = Snapshot::default();
+        // Interned out of order: changes still come sorted by key.
+        let c_id = prior.table.intern_key(&c);
+        let b_id = prior.table.intern_key(&b);
+        let a_id = prior.table.intern_key(&a);
+        prior.set(a_id, ks(State::Up, 10, Some("x")));
+        prior.set(b_id, ks(State::Up, 10, Some("x")));
+        let mut verdicts: Verdicts = vec![None; 3];
+        verdicts[a_id as usize] = Some(up(1, "x"));
+        verdicts[b_id as usize] = Some(Verdict::Down);
+        verdicts[c_id as usize] = Some(Verdict::Down);
         let changes = step(&prior, &verdicts, 500, Confirm::default());
+        assert_eq!(
+            changes.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [b_id, c_id]
+        );
         let got: Vec<(Key, EventKind)> = changes
             .into_iter()
             .map(|c| (c.key, c.event.unwrap().kind))
@@ -578,7 +584,7 @@ mod tests {
         CollectorRead {
             collector: c.into(),
             outcome: match error {
-                None => Outcome::Ok(Rows::new()),
+                None => Outcome::Ok(Rows::default()),
                 Some(e) => Outcome::Failed(e.into()),
             },
         }
@@ -649,16 +655,17 @@ mod tests {
 
     #[test]
     fn listing_diff_adds_and_removes() {
-        let prior: HashSet<Key> = [Key::new("a", ""), Key::new("b", "")].into();
-        let rows: Rows = [(Key::new("b", ""), 0), (Key::new("c", ""), 1)].into();
+        let (a, b, c, d) = (0, 1, 2, 300);
+        let prior: KeySet = [a, b, d].into_iter().collect();
+        let rows = Rows::from_ids([(b, 0), (c, 1)]);
         let (added, removed) = listing_diff(Some(&prior), &rows);
-        assert_eq!(added, vec![Key::new("c", "")]);
-        assert_eq!(removed, vec![Key::new("a", "")]);
-        let (added, removed) = listing_diff(
-            Some(&prior),
-            &[(Key::new("a", ""), 0), (Key::new("b", ""), 0)].into(),
-        );
+        assert_eq!(added, vec![c]);
+        assert_eq!(removed, vec![a, d]);
+        let (added, removed) =
+            listing_diff(Some(&prior), &Rows::from_ids([(d, 0), (a, 0), (b, 0)]));
         assert!(added.is_empty() && removed.is_empty());
+        let (added, removed) = listing_diff(None, &rows);
+        assert_eq!((added, removed), (vec![b, c], vec![]));
     }
 }
 

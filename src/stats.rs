@@ -3,10 +3,11 @@
 //! `BufRead`. A bad file is rejected whole: the caller gets either every row or an
 //! error naming the line and the column.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::model::{Key, Rows};
+use crate::model::{Key, KeyTable, Rows};
 
 /// Header names of the columns that matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,6 +97,11 @@ fn text(bytes: &[u8], line: usize) -> Result<&str, ParseError> {
 
 /// Parses a bps field: a non-negative integer (a decimal is rounded).
 fn parse_bps(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    // The common case, digits only, without the generic parsers.
+    if !b.is_empty() && b.len() < 20 && b.iter().all(u8::is_ascii_digit) {
+        return Some(b.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')));
+    }
     if let Ok(v) = s.parse::<u64>() {
         return Some(v);
     }
@@ -105,8 +111,147 @@ fn parse_bps(s: &str) -> Option<u64> {
     }
 }
 
-/// Parses a whole stats file. Rows for the same key are summed.
-pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Rows, ParseError> {
+/// A parsed file: every row's exporter, interface and bps in file order, the
+/// texts in one arena. Rows of the same key are not summed yet: that happens
+/// when they are interned (`intern`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    text: String,
+    /// Per row: exporter start, exporter end = interface start, interface end, bps.
+    rows: Vec<(usize, usize, usize, u64)>,
+}
+
+impl Parsed {
+    fn push(&mut self, exporter: &str, interface: &str, bps: u64) {
+        let start = self.text.len();
+        self.text.push_str(exporter);
+        let mid = self.text.len();
+        self.text.push_str(interface);
+        self.rows.push((start, mid, self.text.len(), bps));
+    }
+
+    /// Rows in the file (a key listed twice counts twice).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// (exporter, interface, bps) per row, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, u64)> + '_ {
+        self.rows
+            .iter()
+            .map(|&(a, b, c, bps)| (&self.text[a..b], &self.text[b..c], bps))
+    }
+
+    /// The rows by key id, interning new keys into `table`; rows of the same
+    /// key are summed.
+    pub fn intern(&self, table: &mut KeyTable) -> Rows {
+        Rows::from_ids(self.iter().map(|(e, i, bps)| (table.intern(e, i), bps)))
+    }
+
+    /// bps per key, rows of the same key summed.
+    pub fn sums(&self) -> HashMap<Key, u64> {
+        let mut out = HashMap::new();
+        for (e, i, bps) in self.iter() {
+            let slot: &mut u64 = out.entry(Key::new(e, i)).or_default();
+            *slot = slot.saturating_add(bps);
+        }
+        out
+    }
+}
+
+/// Where the columns that matter are, and how wide a row must be.
+struct Layout<'a> {
+    cols: &'a Columns,
+    width: usize,
+    exporter: usize,
+    interface: Option<usize>,
+    bps: usize,
+}
+
+impl Layout<'_> {
+    /// One data line (without its newline) into `out`. `newline`: whether the
+    /// line ended with one (a short last line without it was cut).
+    fn row(
+        &self,
+        bytes: &[u8],
+        line: usize,
+        newline: bool,
+        out: &mut Parsed,
+    ) -> Result<(), ParseError> {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let s = text(bytes, line)?;
+        let mut spans = [(0, 0); 3];
+        let mut extra_nonempty = false;
+        let mut field = 0;
+        let mut start = 0;
+        let mut end_field = |field: usize, start: usize, end: usize| {
+            if field == self.exporter {
+                spans[0] = (start, end);
+            } else if field == self.bps {
+                spans[2] = (start, end);
+            } else if Some(field) == self.interface {
+                spans[1] = (start, end);
+            } else if field >= self.width && end > start {
+                extra_nonempty = true;
+            }
+        };
+        for (pos, &b) in bytes.iter().enumerate() {
+            if b == b'\t' {
+                end_field(field, start, pos);
+                field += 1;
+                start = pos + 1;
+            }
+        }
+        end_field(field, start, bytes.len());
+        let (width, count) = (self.width, field + 1);
+        if count < width {
+            let reason = if newline {
+                format!("{count} fields where the header has {width}")
+            } else {
+                format!(
+                    "the last line is cut ({count} of {width} fields, no final newline): the file was being rewritten"
+                )
+            };
+            return Err(bad(line, None, reason));
+        }
+        if extra_nonempty {
+            return Err(bad(
+                line,
+                None,
+                format!("{count} fields where the header has {width}"),
+            ));
+        }
+        let [exporter, interface, bps] = spans.map(|(a, b)| &s[a..b]);
+        let exporter = exporter.trim();
+        if exporter.is_empty() {
+            return Err(bad(
+                line,
+                Some(&self.cols.exporter),
+                "empty exporter address",
+            ));
+        }
+        let value = parse_bps(bps.trim()).ok_or_else(|| {
+            bad(
+                line,
+                Some(&self.cols.bps),
+                format!("`{bps}` is not a non-negative number"),
+            )
+        })?;
+        out.push(exporter, interface.trim(), value);
+        Ok(())
+    }
+}
+
+/// Parses a whole stats file, streaming: complete lines are parsed where they
+/// lie in the reader's buffer; only a line split across two reads is copied.
+pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError> {
     let mut buf = Vec::with_capacity(1024);
     let header_newline = match next_line(&mut r, &mut buf)? {
         None => return Err(bad(1, None, "empty file (no header line)")),
@@ -128,7 +273,6 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Rows, ParseError> {
     while names.len() > 1 && names.last() == Some(&"") {
         names.pop();
     }
-    let width = names.len();
     let find = |name: &str| {
         names.iter().position(|n| n.trim() == name).ok_or_else(|| {
             bad(
@@ -138,68 +282,54 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Rows, ParseError> {
             )
         })
     };
-    let exporter_at = find(&cols.exporter)?;
-    let bps_at = find(&cols.bps)?;
-    let interface_at = match &cols.interface {
-        Some(name) => Some(find(name)?),
-        None => None,
+    let layout = Layout {
+        cols,
+        width: names.len(),
+        exporter: find(&cols.exporter)?,
+        bps: find(&cols.bps)?,
+        interface: match &cols.interface {
+            Some(name) => Some(find(name)?),
+            None => None,
+        },
     };
-    let mut rows = Rows::new();
+    let mut out = Parsed::default();
     let mut line = 1;
-    while let Some(newline) = next_line(&mut r, &mut buf)? {
-        line += 1;
-        if buf.is_empty() {
-            continue;
-        }
-        let s = text(&buf, line)?;
-        let (mut exporter, mut interface, mut bps) = ("", "", "");
-        let mut count = 0;
-        let mut extra_nonempty = false;
-        for (i, field) in s.split('\t').enumerate() {
-            count += 1;
-            if i == exporter_at {
-                exporter = field;
-            } else if i == bps_at {
-                bps = field;
-            } else if Some(i) == interface_at {
-                interface = field;
-            } else if i >= width && !field.is_empty() {
-                extra_nonempty = true;
-            }
-        }
-        if count < width {
-            let reason = if newline {
-                format!("{count} fields where the header has {width}")
-            } else {
-                format!(
-                    "the last line is cut ({count} of {width} fields, no final newline): the file was being rewritten"
-                )
+    // The start of a line whose end is in the next read.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let mut rest = chunk;
+        if !carry.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                carry.extend_from_slice(rest);
+                let n = chunk.len();
+                r.consume(n);
+                continue;
             };
-            return Err(bad(line, None, reason));
+            carry.extend_from_slice(&rest[..end]);
+            line += 1;
+            layout.row(&carry, line, true, &mut out)?;
+            carry.clear();
+            rest = &rest[end + 1..];
         }
-        if extra_nonempty {
-            return Err(bad(
-                line,
-                None,
-                format!("{count} fields where the header has {width}"),
-            ));
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            line += 1;
+            layout.row(&rest[..end], line, true, &mut out)?;
+            rest = &rest[end + 1..];
         }
-        let exporter = exporter.trim();
-        if exporter.is_empty() {
-            return Err(bad(line, Some(&cols.exporter), "empty exporter address"));
-        }
-        let value = parse_bps(bps.trim()).ok_or_else(|| {
-            bad(
-                line,
-                Some(&cols.bps),
-                format!("`{bps}` is not a non-negative number"),
-            )
-        })?;
-        let key = Key::new(exporter, interface.trim());
-        let slot = rows.entry(key).or_insert(0);
-        *slot = slot.saturating_add(value);
+        carry.extend_from_slice(rest);
+        let n = chunk.len();
+        r.consume(n);
     }
-    Ok(rows)
+    if !carry.is_empty() {
+        layout.row(&carry, line + 1, false, &mut out)?;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -210,11 +340,11 @@ mod tests {
         Columns::default()
     }
 
-    fn p(s: &str) -> Result<Rows, ParseError> {
-        parse(s.as_bytes(), &cols())
+    fn p(s: &str) -> Result<HashMap<Key, u64>, ParseError> {
+        parse(s.as_bytes(), &cols()).map(|p| p.sums())
     }
 
-    fn bad_at(r: Result<Rows, ParseError>) -> (usize, Option<String>, String) {
+    fn bad_at<T: std::fmt::Debug>(r: Result<T, ParseError>) -> (usize, Option<String>, String) {
         match r {
             Err(ParseError::Bad {
                 line,
@@ -250,7 +380,7 @@ mod tests {
         };
         let f =
             "Exporter Address\tIf\tCurrent NetFlow bps\n10.0.0.1\tGi0/1\t5\n10.0.0.1\tGi0/2\t0\n";
-        let rows = parse(f.as_bytes(), &c).unwrap();
+        let rows = parse(f.as_bytes(), &c).unwrap().sums();
         assert_eq!(rows[&Key::new("10.0.0.1", "Gi0/1")], 5);
         assert_eq!(rows[&Key::new("10.0.0.1", "Gi0/2")], 0);
     }
@@ -332,6 +462,51 @@ mod tests {
     fn empty_exporter_is_bad() {
         let f = format!("{HDR}\t1\t2\t3\n");
         assert_eq!(bad_at(p(&f)).1.as_deref(), Some("Exporter Address"));
+    }
+
+    /// The outcome as comparable text: the rows in order, or the error.
+    fn outcome(r: Result<Parsed, ParseError>) -> String {
+        match r {
+            Ok(p) => format!("{:?}", p.iter().collect::<Vec<_>>()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    proptest::proptest! {
+        /// Lines split across the reader's buffer parse exactly as lines that
+        /// are not: the same rows, the same error at the same line.
+        #[test]
+        fn any_read_size_gives_the_same_result(
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                "10.0.0.1\t1\t25\t9", "10.0.0.2\t1\t0\t9\r", "", "10.0.0.3\t1\t7", "x\t1\t2.5\t3\t",
+                "10.0.0.1\t1\tabc\t9", "\t1\t2\t3", " 10.0.0.4 \t1\t 12 \t9",
+            ]), 0..12),
+            newline_at_end in proptest::bool::ANY,
+            capacity in 1usize..40,
+        ) {
+            let mut f = HDR.to_owned() + &lines.join("\n");
+            if newline_at_end {
+                f.push('\n');
+            }
+            let whole = outcome(parse(f.as_bytes(), &cols()));
+            let pieces = outcome(parse(io::BufReader::with_capacity(capacity, f.as_bytes()), &cols()));
+            proptest::prop_assert_eq!(whole, pieces);
+        }
+    }
+
+    #[test]
+    fn rows_keep_file_order_and_intern_with_sums() {
+        let f = format!("{HDR}b\t1\t5\t9\na\t1\t0\t9\nb\t1\t2\t9\n");
+        let parsed = parse(f.as_bytes(), &cols()).unwrap();
+        assert_eq!(
+            parsed.iter().collect::<Vec<_>>(),
+            [("b", "", 5), ("a", "", 0), ("b", "", 2)]
+        );
+        let mut table = KeyTable::default();
+        table.intern("a", "");
+        let rows = parsed.intern(&mut table);
+        assert_eq!(rows.bps, [(0, 0), (1, 7)]);
+        assert_eq!(rows.listed.iter().collect::<Vec<_>>(), [0, 1]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub struct Summary {
 
 fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
     let mut s = Summary::default();
-    for v in verdicts.values() {
+    for v in verdicts.iter().flatten() {
         match v {
             Verdict::Up { .. } => s.up += 1,
             Verdict::Down => s.down += 1,
@@ -88,7 +88,25 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         }
     }
 
-    let fetched = source::fetch_all(&cfg.collectors, &cfg.columns, cfg.parallel);
+    // The snapshot loads while the collectors stream in.
+    let (fetched, snap) = std::thread::scope(|s| {
+        let reading = s.spawn(|| {
+            let fetched = source::fetch_all(&cfg.collectors, &cfg.columns, cfg.parallel);
+            log::debug!("read collectors in {:.3}s", started.elapsed().as_secs_f64());
+            fetched
+        });
+        let snap = store.load();
+        log::debug!(
+            "loaded the snapshot at {:.3}s",
+            started.elapsed().as_secs_f64()
+        );
+        let fetched = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (fetched, snap)
+    });
+    let mut snap = snap?;
+    let stored = snap.keys.len();
     let reads: Vec<CollectorRead> = cfg
         .collectors
         .iter()
@@ -104,15 +122,16 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             }
             CollectorRead {
                 collector: c.name.clone(),
-                outcome: source::outcome(r, at, cfg.stale_after),
+                outcome: match source::outcome(r, at, cfg.stale_after) {
+                    Ok(parsed) => Outcome::Ok(parsed.intern(&mut snap.table)),
+                    Err(e) => Outcome::Failed(e),
+                },
             }
         })
         .collect();
-    log::debug!("read collectors in {:.3}s", started.elapsed().as_secs_f64());
-    let snap = store.load()?;
     log::debug!(
-        "loaded the snapshot ({} keys) at {:.3}s",
-        snap.keys.len(),
+        "interned {} keys ({stored} stored) at {:.3}s",
+        snap.table.len(),
         started.elapsed().as_secs_f64()
     );
     let mut reads = reads;
@@ -126,7 +145,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     }
     let verdicts = aggregate(&reads, &snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
-    let changes = state::step(&snap.keys, &verdicts, at, cfg.confirm);
+    let changes = state::step(&snap, &verdicts, at, cfg.confirm);
     log::trace!("stepped at {:.3}s", started.elapsed().as_secs_f64());
     let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);
     let listings: Vec<_> = reads
@@ -140,7 +159,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let sinks = notify::sinks(cfg);
     let alerts = notify::event::alerts(
         &changes,
-        &snap.keys,
+        |id| snap.state(id),
         &health,
         |c| snap.collectors.contains_key(c),
         at,
@@ -186,7 +205,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         rfc3339(at),
         reads.len() - failed.len(),
         reads.len(),
-        verdicts.len(),
+        s.up + s.down + s.unknown,
         s.up,
         s.down,
         s.unknown,

@@ -1,8 +1,6 @@
 //! What an alert says, derived from a poll's changes. Pure.
 
-use std::collections::HashMap;
-
-use crate::model::{Key, KeyState, State};
+use crate::model::{Key, KeyId, KeyState, State};
 use crate::output::json::string as json_string;
 use crate::state::{EventKind, HealthChange, KeyChange};
 use crate::time::rfc3339;
@@ -91,9 +89,9 @@ impl Alert {
 /// The alerts of one poll: down and up transitions (never baselines, moves or
 /// unknown), and collectors failing or recovering (a collector's first poll
 /// alerts only if it fails).
-pub fn alerts(
+pub fn alerts<'a>(
     changes: &[KeyChange],
-    prior: &HashMap<Key, KeyState>,
+    prior: impl Fn(KeyId) -> Option<&'a KeyState>,
     health: &[HealthChange],
     had_health: impl Fn(&str) -> bool,
     at: i64,
@@ -107,8 +105,7 @@ pub fn alerts(
             _ => continue,
         };
         let outage_s = match ev.kind {
-            EventKind::Up => prior
-                .get(&c.key)
+            EventKind::Up => prior(c.id)
                 .filter(|p| p.state == State::Down)
                 .map(|p| ev.at - p.since),
             _ => None,
@@ -156,6 +153,7 @@ mod tests {
 
     fn change(e: &str, kind: EventKind, collector: &str, bps: u64) -> KeyChange {
         KeyChange {
+            id: e[1..].parse().unwrap(),
             key: Key::new(e, ""),
             new: KeyState {
                 state: State::Up,
@@ -191,19 +189,16 @@ mod tests {
 
     #[test]
     fn transitions_and_health_changes_alert_and_baselines_do_not() {
-        let prior: HashMap<Key, KeyState> = [(
-            Key::new("e2", ""),
-            KeyState {
-                state: State::Down,
-                since: 400,
-                unknown_since: None,
-                owner: Some("a".into()),
-                bps: 0,
-                first_seen: 0,
-                pending: None,
-            },
-        )]
-        .into();
+        let e2 = KeyState {
+            state: State::Down,
+            since: 400,
+            unknown_since: None,
+            owner: Some("a".into()),
+            bps: 0,
+            first_seen: 0,
+            pending: None,
+        };
+        let prior = |id| (id == 2).then_some(&e2);
         let changes = [
             change("e1", EventKind::Down, "a", 0),
             change("e2", EventKind::Up, "b", 70),
@@ -216,7 +211,7 @@ mod tests {
             health("b", true, None),
             health("new", true, None),
         ];
-        let got = alerts(&changes, &prior, &hs, |c| c != "new", 1000);
+        let got = alerts(&changes, prior, &hs, |c| c != "new", 1000);
         let json: Vec<String> = got.iter().map(Alert::to_json).collect();
         assert_eq!(
             json,

@@ -9,15 +9,13 @@ use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::aggregate::Outcome;
 use crate::config::{ByteSize, Collector, Dur, Source};
-use crate::model::Rows;
-use crate::stats::{self, Columns, ParseError};
+use crate::stats::{self, Columns, ParseError, Parsed};
 
 /// A successful read.
 #[derive(Debug)]
 pub struct Fetched {
-    pub rows: Rows,
+    pub rows: Parsed,
     /// The file's modification time (unix seconds), when the source gives one.
     pub mtime: Option<i64>,
     pub bytes: u64,
@@ -82,7 +80,7 @@ fn read_rows<R: Read>(
     max: ByteSize,
     cols: &Columns,
     describe_io: impl Fn(&io::Error) -> String,
-) -> Result<(Rows, u64), FetchError> {
+) -> Result<(Parsed, u64), FetchError> {
     let mut capped = Capped {
         inner: r,
         left: max.0,
@@ -195,20 +193,24 @@ pub fn fetch_all(
         .collect()
 }
 
-/// The aggregate stage's view of a read: a file older than `stale_after` at poll
-/// time `at` is a failure (0 disables the check).
-pub fn outcome(result: Result<Fetched, FetchError>, at: i64, stale_after: Dur) -> Outcome {
+/// What a read gave the poll: its rows, or why it failed. A file older than
+/// `stale_after` at poll time `at` is a failure (0 disables the check).
+pub fn outcome(
+    result: Result<Fetched, FetchError>,
+    at: i64,
+    stale_after: Dur,
+) -> Result<Parsed, String> {
     match result {
-        Err(e) => Outcome::Failed(e.message),
+        Err(e) => Err(e.message),
         Ok(f) => match f.mtime {
             Some(mtime) if stale_after.secs() > 0 && at - mtime > stale_after.secs() as i64 => {
-                Outcome::Failed(format!(
+                Err(format!(
                     "the file is stale: last modified {} ({} before this poll; stale_after is {stale_after})",
                     crate::time::rfc3339(mtime),
                     Dur((at - mtime) as u64)
                 ))
             }
-            _ => Outcome::Ok(f.rows),
+            _ => Ok(f.rows),
         },
     }
 }
@@ -216,11 +218,10 @@ pub fn outcome(result: Result<Fetched, FetchError>, at: i64, stale_after: Dur) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Key;
 
     fn fetched(mtime: Option<i64>) -> Result<Fetched, FetchError> {
         Ok(Fetched {
-            rows: [(Key::new("e", ""), 1)].into(),
+            rows: Parsed::default(),
             mtime,
             bytes: 10,
         })
@@ -230,24 +231,15 @@ mod tests {
     fn a_file_older_than_stale_after_is_a_failure_naming_its_age() {
         let at = 1_700_000_000;
         match outcome(fetched(Some(at - 901)), at, Dur(900)) {
-            Outcome::Failed(e) => assert_eq!(
+            Err(e) => assert_eq!(
                 e,
                 "the file is stale: last modified 2023-11-14T21:58:19Z (15m1s before this poll; stale_after is 15m)"
             ),
             o => panic!("{o:?}"),
         }
-        assert!(matches!(
-            outcome(fetched(Some(at - 900)), at, Dur(900)),
-            Outcome::Ok(_)
-        ));
-        assert!(matches!(
-            outcome(fetched(Some(at - 9000)), at, Dur(0)),
-            Outcome::Ok(_)
-        ));
-        assert!(matches!(
-            outcome(fetched(None), at, Dur(900)),
-            Outcome::Ok(_)
-        ));
+        assert!(outcome(fetched(Some(at - 900)), at, Dur(900)).is_ok());
+        assert!(outcome(fetched(Some(at - 9000)), at, Dur(0)).is_ok());
+        assert!(outcome(fetched(None), at, Dur(900)).is_ok());
     }
 
     #[test]
@@ -291,7 +283,7 @@ mod tests {
         for parallel in [1, 2, 8] {
             let got: Vec<u64> = fetch_all(&collectors, &Columns::default(), parallel)
                 .into_iter()
-                .map(|r| r.unwrap().rows.values().sum())
+                .map(|r| r.unwrap().rows.iter().map(|row| row.2).sum())
                 .collect();
             assert_eq!(got, vec![0, 1, 2, 3, 4], "parallel {parallel}");
         }

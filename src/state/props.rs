@@ -28,7 +28,9 @@ fn polls() -> impl Strategy<Value = Vec<Vec<Option<Vec<Option<u64>>>>>> {
     )
 }
 
-fn reads_of(poll: &[Option<Vec<Option<u64>>>]) -> Vec<CollectorRead> {
+/// The reads of one poll, their keys interned in the snapshot's table as a
+/// poll does.
+fn reads_of(snap: &mut Snapshot, poll: &[Option<Vec<Option<u64>>>]) -> Vec<CollectorRead> {
     COLLECTORS
         .iter()
         .zip(poll)
@@ -36,13 +38,13 @@ fn reads_of(poll: &[Option<Vec<Option<u64>>>]) -> Vec<CollectorRead> {
             collector: c.to_string(),
             outcome: match p {
                 None => Outcome::Failed("down".into()),
-                Some(bps) => Outcome::Ok(
+                Some(bps) => Outcome::Ok(Rows::of(
+                    &mut snap.table,
                     EXPORTERS
                         .iter()
                         .zip(bps)
-                        .filter_map(|(e, b)| b.map(|b| (Key::new(*e, ""), b)))
-                        .collect(),
-                ),
+                        .filter_map(|(e, b)| b.map(|b| (Key::new(*e, ""), b))),
+                )),
             },
         })
         .collect()
@@ -51,12 +53,12 @@ fn reads_of(poll: &[Option<Vec<Option<u64>>>]) -> Vec<CollectorRead> {
 /// What the store does with a poll's result, in memory.
 fn apply(snap: &mut Snapshot, reads: &[CollectorRead], changes: &[KeyChange], at: i64) {
     for c in changes {
-        snap.keys.insert(c.key.clone(), c.new.clone());
+        snap.set(c.id, c.new.clone());
     }
     for r in reads {
         if let Some(rows) = r.rows() {
             snap.listings
-                .insert(r.collector.clone(), rows.keys().cloned().collect());
+                .insert(r.collector.clone(), rows.listed.clone());
         }
     }
     snap.last_poll = Some(at);
@@ -73,11 +75,12 @@ proptest! {
         let mut recorded: std::collections::HashSet<(Key, i64)> = Default::default();
         for (i, poll) in polls.iter().enumerate() {
             let at = 1000 + 300 * i as i64;
-            let reads = reads_of(poll);
+            let reads = reads_of(&mut snap, poll);
             let verdicts = aggregate(&reads, &snap);
-            let changes = step(&snap.keys, &verdicts, at, confirm);
+            let changes = step(&snap, &verdicts, at, confirm);
             for c in &changes {
-                let prev = snap.keys.get(&c.key);
+                prop_assert_eq!(snap.table.id(&c.key), Some(c.id));
+                let prev = snap.state(c.id);
                 let Some(e) = &c.event else {
                     // Only a run waiting for confirmation (or its end) changes silently.
                     prop_assert!(!plain);
@@ -90,7 +93,7 @@ proptest! {
                 // to the status after: the history can be replayed from events alone.
                 prop_assert_eq!(e.prev, Status::of(prev));
                 prop_assert_eq!(e.kind.after(e.prev), Status::of(Some(&c.new)));
-                let verdict = &verdicts[&&c.key];
+                let verdict = verdicts[c.id as usize].expect("a verdict for every change");
                 match e.kind {
                     // Baselines only on first sight, and only once.
                     EventKind::BaselineUp | EventKind::BaselineDown => {
@@ -115,7 +118,7 @@ proptest! {
                     let owner = prev.and_then(|p| p.owner.clone());
                     for r in &reads {
                         if r.rows().is_none() {
-                            let listed = snap.listings.get(&r.collector).is_some_and(|l| l.contains(&c.key));
+                            let listed = snap.listings.get(&r.collector).is_some_and(|l| l.contains(c.id));
                             prop_assert!(!listed && owner.as_deref() != Some(r.collector.as_str()),
                                 "{} went down while {} (which matters) failed", c.key.exporter, r.collector);
                         }
@@ -123,8 +126,9 @@ proptest! {
                 }
             }
             // Up exactly when some collector read reports it above 0, with the sum.
-            for (key, v) in &verdicts {
-                let sum: u64 = reads.iter().filter_map(|r| r.rows()?.get(key).copied()).sum();
+            for (id, v) in verdicts.iter().enumerate() {
+                let Some(v) = v else { continue };
+                let sum: u64 = reads.iter().filter_map(|r| r.rows()?.get(id as KeyId)).sum();
                 match v {
                     Verdict::Up { bps, .. } => prop_assert_eq!(*bps, sum),
                     _ => prop_assert_eq!(sum, 0),
@@ -132,20 +136,21 @@ proptest! {
             }
             // What each key's snapshot row must say after this poll: its
             // known state, or None for unknown.
-            let expected: Vec<(Key, Option<State>)> = verdicts
+            let expected: Vec<(KeyId, Option<State>)> = verdicts
                 .iter()
-                .map(|(&k, v)| {
-                    let s = match v {
+                .enumerate()
+                .filter_map(|(id, v)| {
+                    let s = match v.as_ref()? {
                         Verdict::Up { .. } => Some(State::Up),
                         Verdict::Down => Some(State::Down),
                         Verdict::Unknown { .. } => None,
                     };
-                    (k.clone(), s)
+                    Some((id as KeyId, s))
                 })
                 .collect();
             apply(&mut snap, &reads, &changes, at);
-            for (key, want) in &expected {
-                let Some(s) = snap.keys.get(key) else { continue };
+            for (id, want) in &expected {
+                let Some(s) = snap.state(*id) else { continue };
                 match want {
                     Some(state) if s.state == *state => prop_assert!(s.unknown_since.is_none() && s.pending.is_none()),
                     // A different verdict not confirmed yet is a pending run.
@@ -155,7 +160,7 @@ proptest! {
             }
             // The same poll again changes nothing (without flap control).
             if plain {
-                let again = step(&snap.keys, &aggregate(&reads, &snap), at + 1, confirm);
+                let again = step(&snap, &aggregate(&reads, &snap), at + 1, confirm);
                 prop_assert!(again.iter().all(|c| c.event.as_ref().is_some_and(|e| e.kind == EventKind::Moved)),
                     "{:?}", again);
             }
@@ -170,11 +175,11 @@ proptest! {
         let all = |v: Option<u64>| Some(vec![v; EXPORTERS.len()]);
         let on_a: Vec<Option<u64>> = bps.iter().map(|b| Some(*b)).collect();
         let mut snap = Snapshot::default();
-        let p1 = reads_of(&[Some(on_a.clone()), all(None), all(None)]);
-        let ch = step(&snap.keys, &aggregate(&p1, &snap), 100, Confirm::default());
+        let p1 = reads_of(&mut snap, &[Some(on_a.clone()), all(None), all(None)]);
+        let ch = step(&snap, &aggregate(&p1, &snap), 100, Confirm::default());
         apply(&mut snap, &p1, &ch, 100);
-        let p2 = reads_of(&[all(Some(0)), Some(on_a), all(None)]);
-        let ch = step(&snap.keys, &aggregate(&p2, &snap), 400, Confirm::default());
+        let p2 = reads_of(&mut snap, &[all(Some(0)), Some(on_a), all(None)]);
+        let ch = step(&snap, &aggregate(&p2, &snap), 400, Confirm::default());
         prop_assert_eq!(ch.len(), EXPORTERS.len());
         for c in &ch {
             prop_assert_eq!(c.event.as_ref().map(|e| e.kind), Some(EventKind::Moved));

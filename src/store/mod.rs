@@ -8,16 +8,19 @@ mod schema;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::model::{CollectorHealth, Key, KeyState, Pending, Snapshot, State};
+use crate::model::{CollectorHealth, KeyId, KeySet, KeyState, KeyTable, Pending, Snapshot, State};
 use crate::state::{HealthChange, KeyChange};
 
 pub struct Store {
     conn: Connection,
-    key_ids: HashMap<Key, i64>,
+    /// Row id of each key, by the id of the key in the snapshot's table
+    /// (0: not stored yet). Filled by `load`, extended by `record`.
+    db_ids: Vec<i64>,
     collector_ids: HashMap<String, i64>,
 }
 
@@ -53,7 +56,7 @@ pub struct PollRecord<'a> {
     pub keys: &'a [KeyChange],
     pub health: &'a [HealthChange],
     /// Per collector read this poll: keys it lists now and did not, and the reverse.
-    pub listings: &'a [(String, Vec<Key>, Vec<Key>)],
+    pub listings: &'a [(String, Vec<KeyId>, Vec<KeyId>)],
     /// Alerts to deliver after the commit.
     pub outbox: &'a [NewAlert],
     /// History older than this time is pruned in the same transaction.
@@ -85,7 +88,7 @@ impl Store {
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         let mut store = Store {
             conn,
-            key_ids: HashMap::new(),
+            db_ids: Vec::new(),
             collector_ids: HashMap::new(),
         };
         schema::prepare(&mut store.conn).with_context(|| format!("database {}", path.display()))?;
@@ -99,12 +102,13 @@ impl Store {
     }
 
     /// Reads the whole snapshot, and remembers the row ids for `record`.
+    /// Keys get ids in row id order; nothing is allocated per key but its state.
     pub fn load(&mut self) -> Result<Snapshot> {
         let mut snap = Snapshot {
             last_poll: self.last_poll()?,
             ..Snapshot::default()
         };
-        let mut names: HashMap<i64, String> = HashMap::new();
+        let mut names: HashMap<i64, Arc<str>> = HashMap::new();
         let mut stmt = self
             .conn
             .prepare("SELECT id, name, ok, since, last_ok, last_error FROM collector")?;
@@ -119,17 +123,27 @@ impl Store {
             };
             snap.collectors.insert(name.clone(), health);
             self.collector_ids.insert(name.clone(), id);
-            names.insert(id, name);
+            names.insert(id, Arc::from(name));
         }
-        let mut keys_by_id: HashMap<i64, Key> = HashMap::new();
+        let count: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM key", [], |r| r.get(0))?;
+        snap.table = KeyTable::with_capacity(count as usize);
+        snap.keys.reserve(count as usize);
+        self.db_ids.clear();
+        self.db_ids.reserve(count as usize);
         let mut stmt = self.conn.prepare(
             "SELECT id, exporter, interface, state, since, unknown_since, owner, bps, first_seen, \
-             pending_state, pending_since, pending_count FROM key",
+             pending_state, pending_since, pending_count FROM key ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let key = Key::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?);
+            let id = snap
+                .table
+                .intern(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+            if id as usize != self.db_ids.len() {
+                continue; // (exporter, interface) is unique: cannot happen
+            }
             let owner: Option<i64> = r.get(6)?;
             let state = KeyState {
                 state: state_from_code(r.get(3)?),
@@ -147,21 +161,23 @@ impl Store {
                     _ => None,
                 },
             };
-            self.key_ids.insert(key.clone(), id);
-            keys_by_id.insert(id, key.clone());
-            snap.keys.insert(key, state);
+            self.db_ids.push(r.get(0)?);
+            snap.keys.push(Some(state));
         }
+        // Row ids were read in order: a binary search maps them back to ids.
+        let mut listed: HashMap<i64, KeySet> = HashMap::new();
         let mut stmt = self.conn.prepare("SELECT collector, key FROM listing")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (c, k): (i64, i64) = (r.get(0)?, r.get(1)?);
-            if let (Some(name), Some(key)) = (names.get(&c), keys_by_id.get(&k)) {
-                snap.listings
-                    .entry(name.clone())
-                    .or_default()
-                    .insert(key.clone());
+            if let Ok(id) = self.db_ids.binary_search(&k) {
+                listed.entry(c).or_default().insert(id as KeyId);
             }
         }
+        snap.listings = listed
+            .into_iter()
+            .filter_map(|(c, set)| Some((names.get(&c)?.to_string(), set)))
+            .collect();
         Ok(snap)
     }
 
@@ -188,12 +204,13 @@ impl Store {
                 None => None,
             };
             let (n, k) = (&c.new, &c.key);
+            let slot = c.id as usize;
             let (state, bps) = (state_code(n.state), n.bps as i64);
             let pending = n
                 .pending
                 .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
-            let id = match self.key_ids.get(k) {
-                Some(&id) => {
+            let id = match self.db_ids.get(slot).copied().filter(|&id| id != 0) {
+                Some(id) => {
                     tx.prepare_cached(
                         "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6, \
                          pending_state = ?7, pending_since = ?8, pending_count = ?9 WHERE id = ?1",
@@ -218,7 +235,10 @@ impl Store {
                     )?
                     .execute(params![k.exporter, k.interface, state, n.since, n.unknown_since, owner, bps, n.first_seen])?;
                     let id = tx.last_insert_rowid();
-                    self.key_ids.insert(k.clone(), id);
+                    if slot >= self.db_ids.len() {
+                        self.db_ids.resize(slot + 1, 0);
+                    }
+                    self.db_ids[slot] = id;
                     id
                 }
             };
@@ -241,15 +261,15 @@ impl Store {
         }
         for (name, added, removed) in poll.listings {
             let cid = collector_id(&tx, &mut self.collector_ids, name)?;
-            for k in added {
-                let kid = self.key_ids[k];
+            for &k in added {
+                let kid = self.db_ids[k as usize];
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO listing (collector, key) VALUES (?1, ?2)",
                 )?
                 .execute(params![cid, kid])?;
             }
-            for k in removed {
-                if let Some(&kid) = self.key_ids.get(k) {
+            for &k in removed {
+                if let Some(&kid) = self.db_ids.get(k as usize).filter(|&&id| id != 0) {
                     tx.prepare_cached("DELETE FROM listing WHERE collector = ?1 AND key = ?2")?
                         .execute(params![cid, kid])?;
                 }

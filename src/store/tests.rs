@@ -2,8 +2,11 @@ use super::*;
 use crate::model::Key;
 use crate::state::{Event, EventKind};
 
+/// A change of exporter `eN`, whose id is N - 1: keys are recorded in that
+/// order, so those are the ids `load` gives them back.
 fn change(e: &str, state: State, at: i64, kind: EventKind, owner: &str) -> KeyChange {
     KeyChange {
+        id: e[1..].parse::<KeyId>().unwrap() - 1,
         key: Key::new(e, ""),
         new: KeyState {
             state,
@@ -53,7 +56,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         change("e1", State::Up, 100, EventKind::BaselineUp, "a"),
         change("e2", State::Down, 100, EventKind::BaselineDown, "b"),
     ];
-    let listings = [("a".to_owned(), vec![Key::new("e1", "")], vec![])];
+    let listings = [("a".to_owned(), vec![0], vec![])];
     s.record(&PollRecord {
         at: 100,
         ok: 1,
@@ -69,9 +72,10 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     let mut s = Store::open(&db).unwrap();
     let snap = s.load().unwrap();
     assert_eq!(snap.last_poll, Some(100));
-    assert_eq!(snap.keys[&Key::new("e1", "")], keys[0].new);
-    assert_eq!(snap.keys[&Key::new("e2", "")], keys[1].new);
-    assert_eq!(snap.listings["a"], [Key::new("e1", "")].into());
+    assert_eq!(snap.get(&Key::new("e1", "")), Some(&keys[0].new));
+    assert_eq!(snap.get(&Key::new("e2", "")), Some(&keys[1].new));
+    assert_eq!(snap.table.key(0), Key::new("e1", ""));
+    assert_eq!(snap.listings["a"], [0].into_iter().collect());
     assert!(!snap.listings.contains_key("b"));
     assert_eq!(snap.collectors["b"].last_error.as_deref(), Some("refused"));
     assert!(snap.collectors["a"].ok);
@@ -80,7 +84,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
 
     // An update of e1 and the removal of its listing.
     let keys = [change("e1", State::Down, 200, EventKind::Down, "a")];
-    let listings = [("a".to_owned(), vec![], vec![Key::new("e1", "")])];
+    let listings = [("a".to_owned(), vec![], vec![0])];
     s.record(&PollRecord {
         at: 200,
         ok: 2,
@@ -93,8 +97,8 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     })
     .unwrap();
     let snap = s.load().unwrap();
-    assert_eq!(snap.keys[&Key::new("e1", "")].state, State::Down);
-    assert_eq!(snap.keys[&Key::new("e1", "")].since, 200);
+    let e1 = snap.get(&Key::new("e1", "")).unwrap();
+    assert_eq!((e1.state, e1.since), (State::Down, 200));
     assert!(snap.listings.is_empty());
     assert_eq!(count(&s, "key"), 2);
     assert_eq!(count(&s, "event"), 3);

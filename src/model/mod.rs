@@ -1,6 +1,11 @@
 //! Plain data shared by every stage: keys, states, the stored snapshot.
 
-use std::collections::{HashMap, HashSet};
+mod keys;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use keys::{KeyId, KeySet, KeyTable};
 
 /// One exporter, or one exporter interface when the file has an interface column.
 /// `interface` is empty when no interface column is configured.
@@ -30,8 +35,58 @@ impl Key {
     }
 }
 
-/// Aggregate bps per key as read from one collector's file.
-pub type Rows = HashMap<Key, u64>;
+/// What one collector's file listed, by key id: one entry per key (rows of
+/// the same key summed), and the same ids as a set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rows {
+    pub bps: Vec<(KeyId, u64)>,
+    pub listed: KeySet,
+}
+
+impl Rows {
+    /// Rows from (key, bps) pairs, interning the keys; rows of the same key
+    /// are summed.
+    pub fn of(table: &mut KeyTable, rows: impl IntoIterator<Item = (Key, u64)>) -> Rows {
+        Rows::from_ids(rows.into_iter().map(|(k, bps)| (table.intern_key(&k), bps)))
+    }
+
+    /// Rows from (id, bps) pairs in file order; rows of the same key are summed.
+    pub fn from_ids(rows: impl IntoIterator<Item = (KeyId, u64)>) -> Rows {
+        let mut out = Rows::default();
+        let mut repeated = false;
+        for (id, bps) in rows {
+            repeated |= !out.listed.insert(id);
+            out.bps.push((id, bps));
+        }
+        if repeated {
+            out.bps.sort_by_key(|e| e.0);
+            out.bps.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 = kept.1.saturating_add(later.1);
+                }
+                same
+            });
+        }
+        out
+    }
+
+    /// The key's bps, if listed (a scan: for tests and single look-ups).
+    pub fn get(&self, id: KeyId) -> Option<u64> {
+        if !self.listed.contains(id) {
+            return None;
+        }
+        self.bps.iter().find(|e| e.0 == id).map(|e| e.1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.bps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bps.is_empty()
+    }
+}
 
 /// A known state. Unknown is a flag beside it, never a state of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,8 +174,9 @@ pub struct KeyState {
     pub since: i64,
     /// Poll time at which the key became unknown; `None` while it has a verdict.
     pub unknown_since: Option<i64>,
-    /// The last collector that reported the key above 0 bps.
-    pub owner: Option<String>,
+    /// The last collector that reported the key above 0 bps (shared: every
+    /// key a collector owns points at one copy of its name).
+    pub owner: Option<Arc<str>>,
     /// Aggregate bps at the last recorded change of this key.
     pub bps: u64,
     pub first_seen: i64,
@@ -149,11 +205,41 @@ pub struct CollectorHealth {
 }
 
 /// Everything the previous polls left behind that the next poll needs.
+/// Keys are interned in `table`; the poll interns the keys its reads list
+/// into the same table, so a new key has an id but no state.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    pub keys: HashMap<Key, KeyState>,
+    pub table: KeyTable,
+    /// By key id; `None` for a key not stored yet.
+    pub keys: Vec<Option<KeyState>>,
     /// Per collector: the keys its last successful read listed.
-    pub listings: HashMap<String, HashSet<Key>>,
+    pub listings: HashMap<String, KeySet>,
     pub collectors: HashMap<String, CollectorHealth>,
     pub last_poll: Option<i64>,
+}
+
+impl Snapshot {
+    /// The stored state of a key, by id.
+    pub fn state(&self, id: KeyId) -> Option<&KeyState> {
+        self.keys.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// The stored state of a key.
+    pub fn get(&self, key: &Key) -> Option<&KeyState> {
+        self.state(self.table.id(key)?)
+    }
+
+    /// Stores a key's state (what the store does after a poll, in memory).
+    pub fn set(&mut self, id: KeyId, state: KeyState) {
+        let i = id as usize;
+        if i >= self.keys.len() {
+            self.keys.resize(i + 1, None);
+        }
+        self.keys[i] = Some(state);
+    }
+
+    /// How many keys have a stored state.
+    pub fn stored(&self) -> usize {
+        self.keys.iter().filter(|k| k.is_some()).count()
+    }
 }
