@@ -39,6 +39,10 @@ struct Args {
     /// Print each poll's stage timings (`fcstats -vv poll`) to stderr
     #[arg(long)]
     stages: bool,
+    /// Work in this folder and keep it (files, sshd config, databases), to
+    /// profile polls by hand afterwards; default: a temporary folder
+    #[arg(long)]
+    keep: Option<PathBuf>,
 }
 
 fn secs(d: Duration) -> String {
@@ -74,8 +78,9 @@ fn keygen(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `cmd`, returning its wall time and, with GNU time, its peak RSS in KiB.
-fn timed(dir: &Path, cmd: &mut Command) -> Result<(Duration, Option<u64>)> {
+/// Runs `cmd`, returning its wall time and, with GNU time, its peak RSS in
+/// KiB; `show` copies its stderr to ours.
+fn timed(dir: &Path, cmd: &mut Command, show: bool) -> Result<(Duration, Option<u64>)> {
     let rss_file = dir.join("rss");
     let gnu_time = Path::new("/usr/bin/time").exists();
     let mut run = if gnu_time {
@@ -104,7 +109,9 @@ fn timed(dir: &Path, cmd: &mut Command) -> Result<(Duration, Option<u64>)> {
     if !out.status.success() {
         bail!("{:?} failed: {}", run, String::from_utf8_lossy(&out.stderr));
     }
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    if show {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    }
     let rss = std::fs::read_to_string(&rss_file)
         .ok()
         .and_then(|s| s.trim().parse().ok());
@@ -123,7 +130,14 @@ fn main() -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("fcstats-bench-")
         .tempdir()?;
-    let d = dir.path();
+    let d = match &a.keep {
+        Some(keep) => {
+            std::fs::remove_dir_all(keep).ok();
+            std::fs::create_dir_all(keep)?;
+            keep.as_path()
+        }
+        None => dir.path(),
+    };
     let mut spec = Spec {
         collectors: a.collectors,
         rows: a.rows,
@@ -272,6 +286,7 @@ fn main() -> Result<()> {
                 .args(["poll", "--at", &format!("@{at}")])
                 .current_dir(d)
                 .env("FCSTATS_CONFIG", d.join("config.yaml")),
+            a.stages,
         )
     };
     let (first, rss1) = poll(at)?;
@@ -412,7 +427,7 @@ fn main() -> Result<()> {
             .args(extra);
         cmd.current_dir(d)
             .env("FCSTATS_CONFIG", d.join("config.yaml"));
-        let (took, _) = timed(d, &mut cmd)?;
+        let (took, _) = timed(d, &mut cmd, a.stages)?;
         println!(
             "| `report downtime --month {}` | {} |",
             extra.join(" "),

@@ -98,6 +98,18 @@ impl KeyTable {
         {
             return id;
         }
+        self.add(hash, exporter, interface)
+    }
+
+    /// Adds a key known not to be in the table yet (keys read from a source
+    /// that keeps them unique), without looking for it first.
+    pub fn push_new(&mut self, exporter: &str, interface: &str) -> KeyId {
+        debug_assert!(self.get(exporter, interface).is_none());
+        let hash = self.hash(exporter, interface);
+        self.add(hash, exporter, interface)
+    }
+
+    fn add(&mut self, hash: u64, exporter: &str, interface: &str) -> KeyId {
         let id = KeyId::try_from(self.spans.len()).expect("fewer than 2^32 keys");
         let offset = |len: usize| u32::try_from(len).expect("key texts under 4 GiB");
         let start = offset(self.text.len());

@@ -138,12 +138,9 @@ impl Store {
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let id = snap
-                .table
-                .intern(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-            if id as usize != self.db_ids.len() {
-                continue; // (exporter, interface) is unique: cannot happen
-            }
+            // (exporter, interface) is unique in the table.
+            snap.table
+                .push_new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
             let owner: Option<i64> = r.get(6)?;
             let state = KeyState {
                 state: state_from_code(r.get(3)?),
@@ -164,14 +161,19 @@ impl Store {
             self.db_ids.push(r.get(0)?);
             snap.keys.push(Some(state));
         }
-        // Row ids were read in order: a binary search maps them back to ids.
+        // Row ids were read in order: a binary search maps them back to ids,
+        // and row ids 1, 2, 3... (keys are never deleted) map at once.
+        let to_id = |row: i64| match usize::try_from(row - 1) {
+            Ok(i) if self.db_ids.get(i) == Some(&row) => Some(i as KeyId),
+            _ => self.db_ids.binary_search(&row).ok().map(|i| i as KeyId),
+        };
         let mut listed: HashMap<i64, KeySet> = HashMap::new();
         let mut stmt = self.conn.prepare("SELECT collector, key FROM listing")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (c, k): (i64, i64) = (r.get(0)?, r.get(1)?);
-            if let Ok(id) = self.db_ids.binary_search(&k) {
-                listed.entry(c).or_default().insert(id as KeyId);
+            if let Some(id) = to_id(k) {
+                listed.entry(c).or_default().insert(id);
             }
         }
         snap.listings = listed
