@@ -33,11 +33,23 @@ impl Value {
 
     /// The form machine formats use: RFC 3339 UTC, whole seconds, `""` for none.
     pub fn machine(&self) -> String {
+        let mut s = String::new();
+        self.write_machine(&mut s);
+        s
+    }
+
+    /// `machine`, appended to `out` (no allocation per cell).
+    pub fn write_machine(&self, out: &mut String) {
+        use std::fmt::Write;
         match self {
-            Value::Text(s) => s.clone(),
-            Value::Int(n) | Value::Secs(n) => n.to_string(),
-            Value::Time(t) => t.map(rfc3339).unwrap_or_default(),
-            Value::Pct(p) => p.map(|p| format!("{p:.3}")).unwrap_or_default(),
+            Value::Text(s) => out.push_str(s),
+            Value::Int(n) | Value::Secs(n) => write!(out, "{n}").expect("writing to a String"),
+            Value::Time(t) => out.push_str(&t.map(rfc3339).unwrap_or_default()),
+            Value::Pct(p) => {
+                if let Some(p) = p {
+                    write!(out, "{p:.3}").expect("writing to a String");
+                }
+            }
         }
     }
 }

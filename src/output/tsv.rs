@@ -1,13 +1,11 @@
 //! Tab-separated: one line per row, no quoting (tabs and newlines in text
 //! become spaces), so `cut -f1` works.
 
-use super::{Format, Report};
+use super::{Format, Report, Value};
 
 pub struct Tsv;
 
-fn clean(s: &str) -> String {
-    s.replace(['\t', '\n', '\r'], " ")
-}
+const SEPARATORS: [char; 3] = ['\t', '\n', '\r'];
 
 impl Format for Tsv {
     fn render(&self, r: &Report, header: bool) -> Vec<u8> {
@@ -17,8 +15,17 @@ impl Format for Tsv {
             out.push('\n');
         }
         for row in &r.rows {
-            let cells: Vec<String> = row.iter().map(|v| clean(&v.machine())).collect();
-            out.push_str(&cells.join("\t"));
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push('\t');
+                }
+                match v {
+                    Value::Text(s) if s.contains(SEPARATORS) => {
+                        out.push_str(&s.replace(SEPARATORS, " "))
+                    }
+                    _ => v.write_machine(&mut out),
+                }
+            }
             out.push('\n');
         }
         out.into_bytes()

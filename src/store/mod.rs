@@ -18,6 +18,7 @@ use crate::state::{HealthChange, KeyChange};
 
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
     /// Row id of each key, by the id of the key in the snapshot's table
     /// (0: not stored yet). Filled by `load`, extended by `record`.
     db_ids: Vec<i64>,
@@ -88,11 +89,17 @@ impl Store {
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         let mut store = Store {
             conn,
+            path: path.to_owned(),
             db_ids: Vec::new(),
             collector_ids: HashMap::new(),
         };
         schema::prepare(&mut store.conn).with_context(|| format!("database {}", path.display()))?;
         Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     pub fn last_poll(&self) -> Result<Option<i64>> {

@@ -26,7 +26,7 @@ pub struct KeyRow {
 }
 
 /// A key event.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EventRow {
     pub key: i64,
     pub at: i64,
@@ -52,6 +52,38 @@ pub struct PollRow {
     pub failed: i64,
 }
 
+/// Events in time order to (key, time) order: a counting sort on the key
+/// (row ids are small and dense), stable, so each key's events stay in time
+/// order. Falls back to a comparison sort for sparse ids.
+fn group_by_key(events: Vec<EventRow>) -> Vec<EventRow> {
+    let (Some(min), Some(max)) = (
+        events.iter().map(|e| e.key).min(),
+        events.iter().map(|e| e.key).max(),
+    ) else {
+        return events;
+    };
+    let span = (max - min) as usize + 1;
+    if span > events.len().max(1 << 16) * 4 {
+        let mut events = events;
+        events.sort_by_key(|e| (e.key, e.at));
+        return events;
+    }
+    let mut start = vec![0usize; span + 1];
+    for e in &events {
+        start[(e.key - min) as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut out = vec![events[0]; events.len()];
+    for e in events {
+        let i = &mut start[(e.key - min) as usize];
+        out[*i] = e;
+        *i += 1;
+    }
+    out
+}
+
 impl Store {
     /// Opens an existing database for reports; a missing one is an error
     /// rather than an empty answer.
@@ -65,10 +97,10 @@ impl Store {
         Store::open(path)
     }
 
-    /// Every key of the snapshot, by row id.
-    pub fn keys(&self) -> Result<HashMap<i64, KeyRow>> {
+    /// Every key of the snapshot with its row id, in row id order.
+    pub fn keys(&self) -> Result<Vec<(i64, KeyRow)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen FROM key",
+            "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen FROM key ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             let unknown_since: Option<i64> = r.get(5)?;
@@ -89,11 +121,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Key events at or after `from`, ordered by key, then time.
-    pub fn events_since(&self, from: i64) -> Result<Vec<EventRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key, at, kind, prev, collector FROM event WHERE at >= ?1")?;
+    /// Key events at or after `from`, ordered by key, then time. Without
+    /// `collectors`, `EventRow::collector` is left `None` (downtime needs no names).
+    pub fn events_since(&self, from: i64, collectors: bool) -> Result<Vec<EventRow>> {
+        let sql = if collectors {
+            "SELECT key, at, kind, prev, collector FROM event WHERE at >= ?1"
+        } else {
+            "SELECT key, at, kind, prev FROM event WHERE at >= ?1"
+        };
+        let mut stmt = self.conn.prepare(sql)?;
         let mut out = Vec::new();
         let mut rows = stmt.query([from])?;
         while let Some(r) = rows.next()? {
@@ -105,11 +141,12 @@ impl Store {
                     .with_context(|| format!("unknown event kind {kind} in the database"))?,
                 prev: Status::from_code(prev)
                     .with_context(|| format!("unknown status {prev} in the database"))?,
-                collector: r.get(4)?,
+                collector: if collectors { r.get(4)? } else { None },
             });
         }
-        out.sort_unstable_by_key(|e| (e.key, e.at));
-        Ok(out)
+        // The table is clustered by time: grouping by key, keeping the order
+        // within a key, gives (key, time) order.
+        Ok(group_by_key(out))
     }
 
     /// When the outage that a key left at `at` began: its last down (or
@@ -180,5 +217,37 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Grouping time-ordered events by key gives (key, time) order,
+        /// for dense and for sparse row ids.
+        #[test]
+        fn grouping_by_key_keeps_time_order_within_a_key(
+            mut raw in proptest::collection::vec((0i64..50, 0i64..1000, proptest::bool::ANY), 0..200),
+        ) {
+            raw.sort_by_key(|r| (r.1, r.0));
+            raw.dedup_by_key(|r| (r.1, r.0));
+            let events: Vec<EventRow> = raw
+                .iter()
+                .map(|&(key, at, sparse)| EventRow {
+                    key: if sparse { key * 1_000_000 } else { key },
+                    at,
+                    kind: EventKind::Up,
+                    prev: Status::Down,
+                    collector: None,
+                })
+                .collect();
+            let mut want = events.clone();
+            want.sort_by_key(|e| (e.key, e.at));
+            prop_assert_eq!(group_by_key(events), want);
+        }
     }
 }

@@ -22,5 +22,5 @@ pub fn build(h: &History, w: Window) -> Result<Report> {
 }
 
 pub fn run(store: &Store, w: Window) -> Result<Report> {
-    build(&History::load(store, w.from)?, w)
+    build(&History::load(store, w.from, true)?, w)
 }

@@ -37,29 +37,25 @@ pub fn accounts<'h>(
     gaps: &Gaps,
     filter: &Filter,
 ) -> Vec<(&'h KeyRow, Account)> {
-    let mut keys: Vec<(i64, &KeyRow)> = h
+    let keys = h
         .keys
         .iter()
-        .filter(|(_, k)| k.first_seen < w.to && filter.accepts(k))
-        .map(|(&id, k)| (id, k))
-        .collect();
-    keys.sort_unstable_by_key(|(id, _)| *id);
+        .filter(|(_, k)| k.first_seen < w.to && filter.accepts(k));
     let mut events = h.events.as_slice();
     let mut changes: Vec<(i64, Status)> = Vec::new();
-    keys.into_iter()
-        .map(|(id, k)| {
-            // Skip events of keys left out, then take this key's.
-            let skip = events.partition_point(|e| e.key < id);
-            events = &events[skip..];
-            let n = events.partition_point(|e| e.key == id);
-            let (mine, rest) = events.split_at(n);
-            events = rest;
-            let start = status_at(mine.iter().map(|e| (e.at, e.prev)), k.status, w.from);
-            changes.clear();
-            changes.extend(mine.iter().map(|e| (e.at, e.kind.after(e.prev))));
-            (k, account(start, &changes, w.from, w.to, gaps))
-        })
-        .collect()
+    keys.map(|&(id, ref k)| {
+        // Skip events of keys left out, then take this key's.
+        let skip = events.partition_point(|e| e.key < id);
+        events = &events[skip..];
+        let n = events.partition_point(|e| e.key == id);
+        let (mine, rest) = events.split_at(n);
+        events = rest;
+        let start = status_at(mine.iter().map(|e| (e.at, e.prev)), k.status, w.from);
+        changes.clear();
+        changes.extend(mine.iter().map(|e| (e.at, e.kind.after(e.prev))));
+        (k, account(start, &changes, w.from, w.to, gaps))
+    })
+    .collect()
 }
 
 /// Most downtime first, then by key.
@@ -139,7 +135,7 @@ pub fn run(
     all: bool,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
-    let h = History::load(store, w.from)?;
+    let h = History::load(store, w.from, false)?;
     log::debug!(
         "loaded {} keys and {} events in {:.3}s",
         h.keys.len(),
@@ -163,7 +159,6 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
     use proptest::prelude::*;
 
@@ -200,7 +195,7 @@ mod tests {
     fn histories() -> impl Strategy<Value = History> {
         proptest::collection::vec(proptest::collection::vec((1i64..40, status()), 0..12), 1..6)
             .prop_map(|keys| {
-                let mut rows = HashMap::new();
+                let mut rows = Vec::new();
                 let mut events = Vec::new();
                 for (id, steps) in keys.into_iter().enumerate() {
                     let id = id as i64;
@@ -221,7 +216,7 @@ mod tests {
                         status = next;
                     }
                     let Some(first_seen) = first else { continue };
-                    rows.insert(
+                    rows.push((
                         id,
                         KeyRow {
                             key: Key::new(format!("10.0.0.{id}"), ""),
@@ -231,7 +226,7 @@ mod tests {
                             owner: None,
                             first_seen,
                         },
-                    );
+                    ));
                 }
                 History::new(rows, events)
             })

@@ -99,7 +99,7 @@ pub fn run(store: &Store, cfg: &Config, filter: Option<StateFilter>) -> Result<R
     let keys = store.keys()?;
     let note = last_poll_note(store.last_poll_row()?, &store.collectors()?, cfg);
     Ok(build(
-        keys.values().collect(),
+        keys.iter().map(|(_, k)| k).collect(),
         &store.collector_names()?,
         filter,
         note,

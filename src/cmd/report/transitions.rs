@@ -21,7 +21,7 @@ pub fn report(
         if e.kind != kind || e.at < w.from || e.at > w.to {
             continue;
         }
-        let Some(k) = h.keys.get(&e.key) else {
+        let Some(k) = h.key(e.key) else {
             continue;
         };
         rows.push((

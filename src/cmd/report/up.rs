@@ -28,7 +28,7 @@ pub fn build(
         let began = match loaded {
             Some(t) => t,
             None => outage_start(e.key, e.at)?
-                .or_else(|| h.keys.get(&e.key).map(|k| k.first_seen))
+                .or_else(|| h.key(e.key).map(|k| k.first_seen))
                 .unwrap_or(e.at),
         };
         Ok(e.at - began)
@@ -36,7 +36,7 @@ pub fn build(
 }
 
 pub fn run(store: &Store, w: Window) -> Result<Report> {
-    build(&History::load(store, w.from)?, w, |k, at| {
+    build(&History::load(store, w.from, true)?, w, |k, at| {
         store.outage_start(k, at)
     })
 }
