@@ -336,8 +336,7 @@ mod tests {
 
     #[test]
     fn an_empty_file_from_a_collector_that_listed_exporters_is_a_bad_read() {
-        let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
-        let mut p = p;
+        let mut p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
         let mut reads = reads(&mut p, &[ok("a", &[]), ok("b", &[])]);
         distrust_empty(&mut reads, &p);
         match &reads[0].outcome {

@@ -3,11 +3,10 @@
 //! `BufRead`. A bad file is rejected whole: the caller gets either every row or an
 //! error naming the line and the column.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::model::{Key, KeyTable, Rows};
+use crate::model::{KeyTable, Rows};
 
 /// Header names of the columns that matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,10 +152,11 @@ impl Parsed {
     }
 
     /// bps per key, rows of the same key summed.
-    pub fn sums(&self) -> HashMap<Key, u64> {
-        let mut out = HashMap::new();
+    #[cfg(test)]
+    pub fn sums(&self) -> std::collections::HashMap<crate::model::Key, u64> {
+        let mut out = std::collections::HashMap::new();
         for (e, i, bps) in self.iter() {
-            let slot: &mut u64 = out.entry(Key::new(e, i)).or_default();
+            let slot: &mut u64 = out.entry(crate::model::Key::new(e, i)).or_default();
             *slot = slot.saturating_add(bps);
         }
         out
@@ -334,7 +334,10 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::model::Key;
 
     fn cols() -> Columns {
         Columns::default()

@@ -107,7 +107,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     });
     let mut snap = snap?;
     let stored = snap.keys.len();
-    let reads: Vec<CollectorRead> = cfg
+    let mut reads: Vec<CollectorRead> = cfg
         .collectors
         .iter()
         .zip(fetched)
@@ -134,7 +134,6 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         snap.table.len(),
         started.elapsed().as_secs_f64()
     );
-    let mut reads = reads;
     distrust_empty(&mut reads, &snap);
     let mut failed = Vec::new();
     for r in &reads {

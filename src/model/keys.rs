@@ -52,11 +52,7 @@ impl KeyTable {
     }
 
     fn parts(&self, id: KeyId) -> (&str, &str) {
-        let [a, b, c] = self.spans[id as usize];
-        (
-            &self.text[a as usize..b as usize],
-            &self.text[b as usize..c as usize],
-        )
+        parts(&self.text, &self.spans, id)
     }
 
     pub fn exporter(&self, id: KeyId) -> &str {
@@ -73,11 +69,15 @@ impl KeyTable {
         Key::new(e, i)
     }
 
-    pub fn get(&self, exporter: &str, interface: &str) -> Option<KeyId> {
-        let hash = self.hash(exporter, interface);
+    /// The id of a key whose hash is `hash`, if it is in the table.
+    fn find(&self, hash: u64, exporter: &str, interface: &str) -> Option<KeyId> {
         self.index
             .find(hash, |&id| self.parts(id) == (exporter, interface))
             .copied()
+    }
+
+    pub fn get(&self, exporter: &str, interface: &str) -> Option<KeyId> {
+        self.find(self.hash(exporter, interface), exporter, interface)
     }
 
     pub fn id(&self, key: &Key) -> Option<KeyId> {
@@ -87,18 +87,10 @@ impl KeyTable {
     /// The key's id, adding it when it is new (ids are given out in order).
     pub fn intern(&mut self, exporter: &str, interface: &str) -> KeyId {
         let hash = self.hash(exporter, interface);
-        let (text, spans) = (&self.text, &self.spans);
-        let part = |id: KeyId| {
-            let [a, b, c] = spans[id as usize];
-            (&text[a as usize..b as usize], &text[b as usize..c as usize])
-        };
-        if let Some(&id) = self
-            .index
-            .find(hash, |&id| part(id) == (exporter, interface))
-        {
-            return id;
+        match self.find(hash, exporter, interface) {
+            Some(id) => id,
+            None => self.add(hash, exporter, interface),
         }
-        self.add(hash, exporter, interface)
     }
 
     /// Adds a key known not to be in the table yet (keys read from a source
@@ -117,10 +109,10 @@ impl KeyTable {
         let mid = offset(self.text.len());
         self.text.push_str(interface);
         self.spans.push([start, mid, offset(self.text.len())]);
+        // The index grows without `self`: rehashing reads the texts directly.
         let (text, spans, hasher) = (&self.text, &self.spans, &self.hasher);
         self.index.insert_unique(hash, id, |&other| {
-            let [a, b, c] = spans[other as usize];
-            hasher.hash_one((&text[a as usize..b as usize], &text[b as usize..c as usize]))
+            hasher.hash_one(parts(text, spans, other))
         });
         id
     }
@@ -128,6 +120,12 @@ impl KeyTable {
     pub fn intern_key(&mut self, key: &Key) -> KeyId {
         self.intern(&key.exporter, &key.interface)
     }
+}
+
+/// A key's exporter and interface from the arena and the spans.
+fn parts<'a>(text: &'a str, spans: &[[u32; 3]], id: KeyId) -> (&'a str, &'a str) {
+    let [a, b, c] = spans[id as usize];
+    (&text[a as usize..b as usize], &text[b as usize..c as usize])
 }
 
 /// A set of key ids: a collector's listing.

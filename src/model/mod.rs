@@ -71,7 +71,8 @@ impl Rows {
         out
     }
 
-    /// The key's bps, if listed (a scan: for tests and single look-ups).
+    /// The key's bps, if listed (a scan).
+    #[cfg(test)]
     pub fn get(&self, id: KeyId) -> Option<u64> {
         if !self.listed.contains(id) {
             return None;
@@ -225,6 +226,7 @@ impl Snapshot {
     }
 
     /// The stored state of a key.
+    #[cfg(test)]
     pub fn get(&self, key: &Key) -> Option<&KeyState> {
         self.state(self.table.id(key)?)
     }
@@ -236,10 +238,5 @@ impl Snapshot {
             self.keys.resize(i + 1, None);
         }
         self.keys[i] = Some(state);
-    }
-
-    /// How many keys have a stored state.
-    pub fn stored(&self) -> usize {
-        self.keys.iter().filter(|k| k.is_some()).count()
     }
 }

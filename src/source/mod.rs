@@ -237,9 +237,15 @@ mod tests {
             ),
             o => panic!("{o:?}"),
         }
-        assert!(outcome(fetched(Some(at - 900)), at, Dur(900)).is_ok());
-        assert!(outcome(fetched(Some(at - 9000)), at, Dur(0)).is_ok());
-        assert!(outcome(fetched(None), at, Dur(900)).is_ok());
+        assert_eq!(
+            outcome(fetched(Some(at - 900)), at, Dur(900)),
+            Ok(Parsed::default())
+        );
+        assert_eq!(
+            outcome(fetched(Some(at - 9000)), at, Dur(0)),
+            Ok(Parsed::default())
+        );
+        assert_eq!(outcome(fetched(None), at, Dur(900)), Ok(Parsed::default()));
     }
 
     #[test]

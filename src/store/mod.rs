@@ -218,7 +218,7 @@ impl Store {
             let pending = n
                 .pending
                 .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
-            let id = match self.db_ids.get(slot).copied().filter(|&id| id != 0) {
+            let id = match db_id(&self.db_ids, c.id) {
                 Some(id) => {
                     tx.prepare_cached(
                         "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6, \
@@ -271,14 +271,14 @@ impl Store {
         for (name, added, removed) in poll.listings {
             let cid = collector_id(&tx, &mut self.collector_ids, name)?;
             for &k in added {
-                let kid = self.db_ids[k as usize];
+                let kid = db_id(&self.db_ids, k).expect("an added key was recorded above");
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO listing (collector, key) VALUES (?1, ?2)",
                 )?
                 .execute(params![cid, kid])?;
             }
             for &k in removed {
-                if let Some(&kid) = self.db_ids.get(k as usize).filter(|&&id| id != 0) {
+                if let Some(kid) = db_id(&self.db_ids, k) {
                     tx.prepare_cached("DELETE FROM listing WHERE collector = ?1 AND key = ?2")?
                         .execute(params![cid, kid])?;
                 }
@@ -342,6 +342,12 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// The row id of a key of the last loaded snapshot, or recorded since
+/// (`Store::db_ids`).
+fn db_id(db_ids: &[i64], id: KeyId) -> Option<i64> {
+    db_ids.get(id as usize).copied().filter(|&row| row != 0)
 }
 
 /// Makes the folder that will hold the database.
