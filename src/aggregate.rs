@@ -39,7 +39,7 @@ pub enum Verdict<'a> {
 }
 
 /// A verdict per key id (`None` for an id neither stored nor read), borrowing
-/// from the reads and the snapshot.
+/// collector names from the reads.
 pub type Verdicts<'a> = Vec<Option<Verdict<'a>>>;
 
 /// A collector never drops every exporter at once: a file with no rows from
@@ -61,14 +61,15 @@ pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
 #[derive(Clone, Copy, Default)]
 struct Acc {
     listed: bool,
-    owner_up: bool,
+    /// The read of the previous owner, when it reports the key above 0.
+    owner_up: Option<usize>,
     sum: u64,
     best: Option<(usize, u64)>,
 }
 
 /// The verdict for every key that is in the snapshot or in any successful
 /// read. The reads' keys must be interned in `prior.table`.
-pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdicts<'a> {
+pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'a> {
     let mut acc = vec![Acc::default(); prior.table.len()];
     for (i, read) in reads.iter().enumerate() {
         let Some(rows) = read.rows() else { continue };
@@ -81,7 +82,9 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdict
                 if a.best.is_none_or(|(_, b)| bps > b) {
                     a.best = Some((i, bps));
                 }
-                a.owner_up = a.owner_up || owner(prior, id) == Some(read.collector.as_str());
+                if a.owner_up.is_none() && prior.owner(id) == Some(read.collector.as_str()) {
+                    a.owner_up = Some(i);
+                }
             }
         }
     }
@@ -97,20 +100,16 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdict
         .enumerate()
         .map(|(i, a)| {
             let id = i as KeyId;
-            if !a.listed && prior.state(id).is_none() {
+            if !a.listed && prior.brief(id).is_none() {
                 return None;
             }
-            let prev_owner = owner(prior, id);
             Some(match a.best {
                 // The owner stays while it still reports the key above 0.
                 Some((best, _)) => Verdict::Up {
                     bps: a.sum,
-                    owner: match prev_owner {
-                        Some(o) if a.owner_up => o,
-                        _ => &reads[best].collector,
-                    },
+                    owner: &reads[a.owner_up.unwrap_or(best)].collector,
                 },
-                None => match blame(id, prev_owner, &failed) {
+                None => match blame(id, prior.owner(id), &failed) {
                     Some(c) => Verdict::Unknown { blame: c },
                     None => Verdict::Down,
                 },
@@ -119,19 +118,15 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &'a Snapshot) -> Verdict
         .collect()
 }
 
-fn owner(prior: &Snapshot, id: KeyId) -> Option<&str> {
-    prior.state(id).and_then(|s| s.owner.as_deref())
-}
-
 /// A failed collector that matters for the key: its owner, or a collector
 /// that listed it in its previous successful read (the first by name).
 fn blame<'a>(
     id: KeyId,
-    owner: Option<&'a str>,
+    owner: Option<&str>,
     failed: &[(&'a str, Option<&KeySet>)],
 ) -> Option<&'a str> {
-    if let Some(o) = owner.filter(|o| failed.iter().any(|f| f.0 == *o)) {
-        return Some(o);
+    if let Some(f) = failed.iter().find(|f| Some(f.0) == owner) {
+        return Some(f.0);
     }
     failed
         .iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
 use crate::model::{
-    CollectorHealth, Key, KeyId, KeySet, KeyState, Pending, Rows, Snapshot, State, Status,
+    Brief, CollectorHealth, Key, KeyId, KeySet, KeyState, Pending, Rows, Snapshot, State, Status,
 };
 
 /// What happened to a key at this poll. Stored as the integer code.
@@ -105,15 +105,52 @@ impl Confirm {
     }
 }
 
+/// Whether a verdict leaves a stored key as it is, told from its brief alone:
+/// same known state, nothing pending, not unknown (or unknown and still
+/// unknown), and up with the same owner. `step_key` yields nothing then;
+/// every other stored key must be loaded in full before `step`.
+pub fn settled(brief: &Brief, verdict: &Verdict) -> bool {
+    !brief.pending
+        && match *verdict {
+            Verdict::Up { owner, .. } => {
+                !brief.unknown && brief.state == State::Up && brief.owner.as_deref() == Some(owner)
+            }
+            Verdict::Down => !brief.unknown && brief.state == State::Down,
+            Verdict::Unknown { .. } => brief.unknown,
+        }
+}
+
+/// The stored keys whose verdict is not settled: those `step` needs in full.
+pub fn unsettled(prior: &Snapshot, verdicts: &Verdicts) -> Vec<KeyId> {
+    verdicts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, verdict)| {
+            let id = i as KeyId;
+            let brief = prior.brief(id)?;
+            (!settled(brief, verdict.as_ref()?)).then_some(id)
+        })
+        .collect()
+}
+
 /// Changes for every key whose verdict differs from what the snapshot holds.
-/// At most one event per key per poll. Sorted by key.
+/// At most one event per key per poll. Sorted by key. The keys `unsettled`
+/// names must be in `prior.full`.
 pub fn step(prior: &Snapshot, verdicts: &Verdicts, at: i64, confirm: Confirm) -> Vec<KeyChange> {
     let mut out: Vec<KeyChange> = verdicts
         .iter()
         .enumerate()
         .filter_map(|(i, verdict)| {
             let id = i as KeyId;
-            let (new, event) = step_key(prior.state(id), verdict.as_ref()?, at, confirm)?;
+            let verdict = verdict.as_ref()?;
+            let prev = match prior.brief(id) {
+                None => None,
+                Some(brief) if settled(brief, verdict) => return None,
+                Some(_) => Some(prior.state(id).unwrap_or_else(|| {
+                    panic!("key {id} is not settled but was not loaded in full")
+                })),
+            };
+            let (new, event) = step_key(prev, verdict, at, confirm)?;
             Some(KeyChange {
                 id,
                 key: prior.table.key(id),

@@ -106,7 +106,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         (fetched, snap)
     });
     let mut snap = snap?;
-    let stored = snap.keys.len();
+    let stored = snap.briefs.len();
     let mut reads: Vec<CollectorRead> = cfg
         .collectors
         .iter()
@@ -144,6 +144,13 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     }
     let verdicts = aggregate(&reads, &snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
+    let unsettled = state::unsettled(&snap, &verdicts);
+    store.complete(&mut snap, &unsettled)?;
+    log::trace!(
+        "loaded {} keys in full at {:.3}s",
+        unsettled.len(),
+        started.elapsed().as_secs_f64()
+    );
     let changes = state::step(&snap, &verdicts, at, cfg.confirm);
     log::trace!("stepped at {:.3}s", started.elapsed().as_secs_f64());
     let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);

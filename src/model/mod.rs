@@ -205,14 +205,41 @@ pub struct CollectorHealth {
     pub last_error: Option<String>,
 }
 
+/// A stored key in brief: enough to tell whether a verdict changes anything
+/// (`state::settled`), and who owns it. The poll loads every key in brief and
+/// only the keys a verdict may change in full (`Store::complete`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Brief {
+    pub state: State,
+    /// `unknown_since` is set.
+    pub unknown: bool,
+    /// `pending` is set.
+    pub pending: bool,
+    pub owner: Option<Arc<str>>,
+}
+
+impl Brief {
+    pub fn of(k: &KeyState) -> Brief {
+        Brief {
+            state: k.state,
+            unknown: k.unknown_since.is_some(),
+            pending: k.pending.is_some(),
+            owner: k.owner.clone(),
+        }
+    }
+}
+
 /// Everything the previous polls left behind that the next poll needs.
 /// Keys are interned in `table`; the poll interns the keys its reads list
 /// into the same table, so a new key has an id but no state.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub table: KeyTable,
-    /// By key id; `None` for a key not stored yet.
-    pub keys: Vec<Option<KeyState>>,
+    /// By key id: every stored key in brief; `None` for a key not stored yet.
+    pub briefs: Vec<Option<Brief>>,
+    /// The whole stored state of the keys loaded in full: every key whose
+    /// verdict is not settled, before `state::step` runs.
+    pub full: HashMap<KeyId, KeyState>,
     /// Per collector: the keys its last successful read listed.
     pub listings: HashMap<String, KeySet>,
     pub collectors: HashMap<String, CollectorHealth>,
@@ -220,9 +247,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The stored state of a key, by id.
+    /// A stored key in brief, by id (`None`: not stored).
+    pub fn brief(&self, id: KeyId) -> Option<&Brief> {
+        self.briefs.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// The whole stored state of a key, if it was loaded in full.
     pub fn state(&self, id: KeyId) -> Option<&KeyState> {
-        self.keys.get(id as usize).and_then(Option::as_ref)
+        self.full.get(&id)
+    }
+
+    /// The collector that owns a stored key.
+    pub fn owner(&self, id: KeyId) -> Option<&str> {
+        self.brief(id).and_then(|b| b.owner.as_deref())
+    }
+
+    /// Keys stored.
+    pub fn stored(&self) -> usize {
+        self.briefs.iter().flatten().count()
     }
 
     /// The stored state of a key.
@@ -231,12 +273,14 @@ impl Snapshot {
         self.state(self.table.id(key)?)
     }
 
-    /// Stores a key's state (what the store does after a poll, in memory).
+    /// Stores a key's state, in brief and in full (what the store does after
+    /// a poll, in memory).
     pub fn set(&mut self, id: KeyId, state: KeyState) {
         let i = id as usize;
-        if i >= self.keys.len() {
-            self.keys.resize(i + 1, None);
+        if i >= self.briefs.len() {
+            self.briefs.resize(i + 1, None);
         }
-        self.keys[i] = Some(state);
+        self.briefs[i] = Some(Brief::of(&state));
+        self.full.insert(id, state);
     }
 }

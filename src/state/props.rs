@@ -78,6 +78,11 @@ proptest! {
             let reads = reads_of(&mut snap, poll);
             let verdicts = aggregate(&reads, &snap);
             let changes = step(&snap, &verdicts, at, confirm);
+            // As a poll loads it: every key in brief, in full only the unsettled.
+            let unsettled = unsettled(&snap, &verdicts);
+            let mut lean = snap.clone();
+            lean.full.retain(|id, _| unsettled.contains(id));
+            prop_assert_eq!(&step(&lean, &verdicts, at, confirm), &changes);
             for c in &changes {
                 prop_assert_eq!(snap.table.id(&c.key), Some(c.id));
                 let prev = snap.state(c.id);
@@ -164,6 +169,40 @@ proptest! {
                 prop_assert!(again.iter().all(|c| c.event.as_ref().is_some_and(|e| e.kind == EventKind::Moved)),
                     "{:?}", again);
             }
+        }
+    }
+
+    #[test]
+    fn a_settled_verdict_changes_nothing(
+        state in prop_oneof![Just(State::Up), Just(State::Down)],
+        unknown in proptest::option::of(0i64..100),
+        owner in proptest::option::of(0usize..3),
+        pending in proptest::option::of((prop_oneof![Just(State::Up), Just(State::Down)], 1u32..3)),
+        verdict in prop_oneof![
+            (1u64..1000, 0usize..3).prop_map(|(bps, o)| (1, bps, o)),
+            Just((0, 0, 0)),
+            (0usize..3).prop_map(|o| (2, 0, o)),
+        ],
+        down in 1u32..4,
+        up in 1u32..4,
+    ) {
+        let prev = KeyState {
+            state,
+            since: 10,
+            unknown_since: unknown,
+            owner: owner.map(|o| Arc::from(COLLECTORS[o])),
+            bps: 5,
+            first_seen: 1,
+            pending: pending.map(|(state, count)| Pending { state, since: 20, count }),
+        };
+        let verdict = match verdict {
+            (1, bps, o) => Verdict::Up { bps, owner: COLLECTORS[o] },
+            (0, _, _) => Verdict::Down,
+            (_, _, o) => Verdict::Unknown { blame: COLLECTORS[o] },
+        };
+        let step = step_key(Some(&prev), &verdict, 300, Confirm { down, up });
+        if settled(&Brief::of(&prev), &verdict) {
+            prop_assert_eq!(step, None);
         }
     }
 

@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::model::{CollectorHealth, KeyId, KeySet, KeyState, KeyTable, Pending, Snapshot, State};
+use crate::model::{
+    Brief, CollectorHealth, KeyId, KeySet, KeyState, KeyTable, Pending, Snapshot, State,
+};
 use crate::state::{HealthChange, KeyChange};
 
 pub struct Store {
@@ -108,8 +110,10 @@ impl Store {
             .query_row("SELECT max(at) FROM poll", [], |r| r.get(0))?)
     }
 
-    /// Reads the whole snapshot, and remembers the row ids for `record`.
-    /// Keys get ids in row id order; nothing is allocated per key but its state.
+    /// Reads the snapshot: every key in brief (`complete` adds the whole
+    /// state of the keys a poll may change), what each collector listed, the
+    /// collectors' health; remembers the row ids for `record`. Keys get ids in
+    /// row id order.
     pub fn load(&mut self) -> Result<Snapshot> {
         let mut snap = Snapshot {
             last_poll: self.last_poll()?,
@@ -136,12 +140,12 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM key", [], |r| r.get(0))?;
         snap.table = KeyTable::with_capacity(count as usize);
-        snap.keys.reserve(count as usize);
+        snap.briefs.reserve(count as usize);
         self.db_ids.clear();
         self.db_ids.reserve(count as usize);
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, since, unknown_since, owner, bps, first_seen, \
-             pending_state, pending_since, pending_count FROM key ORDER BY id",
+            "SELECT id, exporter, interface, state, unknown_since IS NOT NULL, \
+             pending_state IS NOT NULL, owner FROM key ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -149,24 +153,13 @@ impl Store {
             snap.table
                 .push_new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
             let owner: Option<i64> = r.get(6)?;
-            let state = KeyState {
-                state: state_from_code(r.get(3)?),
-                since: r.get(4)?,
-                unknown_since: r.get(5)?,
-                owner: owner.and_then(|o| names.get(&o).cloned()),
-                bps: r.get::<_, i64>(7)? as u64,
-                first_seen: r.get(8)?,
-                pending: match (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<i64>>(10)?) {
-                    (Some(p), Some(since)) => Some(Pending {
-                        state: state_from_code(p),
-                        since,
-                        count: r.get::<_, i64>(11)? as u32,
-                    }),
-                    _ => None,
-                },
-            };
             self.db_ids.push(r.get(0)?);
-            snap.keys.push(Some(state));
+            snap.briefs.push(Some(Brief {
+                state: state_from_code(r.get(3)?),
+                unknown: r.get(4)?,
+                pending: r.get(5)?,
+                owner: owner.and_then(|o| names.get(&o).cloned()),
+            }));
         }
         // Row ids were read in order: a binary search maps them back to ids,
         // and row ids 1, 2, 3... (keys are never deleted) map at once.
@@ -187,6 +180,58 @@ impl Store {
             .into_iter()
             .filter_map(|(c, set)| Some((names.get(&c)?.to_string(), set)))
             .collect();
+        Ok(snap)
+    }
+
+    /// Adds the whole stored state of these keys of the last `load` to
+    /// `snap.full`: one look-up each when they are few, else one pass over
+    /// the table.
+    pub fn complete(&self, snap: &mut Snapshot, ids: &[KeyId]) -> Result<()> {
+        let wanted: Vec<KeyId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !snap.full.contains_key(id) && db_id(&self.db_ids, *id).is_some())
+            .collect();
+        let owner = |snap: &Snapshot, id| snap.brief(id).and_then(|b| b.owner.clone());
+        if wanted.len() * 16 < self.db_ids.len() {
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("SELECT {KEY_STATE} FROM key WHERE id = ?1"))?;
+            for id in wanted {
+                let row = self.db_ids[id as usize];
+                let state = stmt.query_row([row], |r| key_state(r, owner(snap, id)))?;
+                snap.full.insert(id, state);
+            }
+            return Ok(());
+        }
+        let mut set = KeySet::default();
+        wanted.iter().for_each(|&id| {
+            set.insert(id);
+        });
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {KEY_STATE}, id FROM key ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        let mut id: KeyId = 0;
+        while let Some(r) = rows.next()? {
+            // `load` gave ids in row id order, and the lock keeps the table as it was.
+            if self.db_ids.get(id as usize) != Some(&r.get(8)?) {
+                bail!("the key table changed since the snapshot was loaded");
+            }
+            if set.contains(id) {
+                let state = key_state(r, owner(snap, id))?;
+                snap.full.insert(id, state);
+            }
+            id += 1;
+        }
+        Ok(())
+    }
+
+    /// `load`, then every key in full.
+    pub fn load_full(&mut self) -> Result<Snapshot> {
+        let mut snap = self.load()?;
+        let all: Vec<KeyId> = (0..snap.table.len() as KeyId).collect();
+        self.complete(&mut snap, &all)?;
         Ok(snap)
     }
 
@@ -342,6 +387,30 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// The columns `key_state` reads, in its order.
+const KEY_STATE: &str =
+    "state, since, unknown_since, bps, first_seen, pending_state, pending_since, pending_count";
+
+/// A key's whole state from the `KEY_STATE` columns; the owner comes from its brief.
+fn key_state(r: &rusqlite::Row, owner: Option<Arc<str>>) -> rusqlite::Result<KeyState> {
+    Ok(KeyState {
+        state: state_from_code(r.get(0)?),
+        since: r.get(1)?,
+        unknown_since: r.get(2)?,
+        owner,
+        bps: r.get::<_, i64>(3)? as u64,
+        first_seen: r.get(4)?,
+        pending: match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?) {
+            (Some(p), Some(since)) => Some(Pending {
+                state: state_from_code(p),
+                since,
+                count: r.get::<_, i64>(7)? as u32,
+            }),
+            _ => None,
+        },
+    })
 }
 
 /// The row id of a key of the last loaded snapshot, or recorded since

@@ -70,7 +70,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     .unwrap();
     drop(s);
     let mut s = Store::open(&db).unwrap();
-    let snap = s.load().unwrap();
+    let snap = s.load_full().unwrap();
     assert_eq!(snap.last_poll, Some(100));
     assert_eq!(snap.get(&Key::new("e1", "")), Some(&keys[0].new));
     assert_eq!(snap.get(&Key::new("e2", "")), Some(&keys[1].new));
@@ -96,12 +96,96 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         prune_before: None,
     })
     .unwrap();
-    let snap = s.load().unwrap();
+    let snap = s.load_full().unwrap();
     let e1 = snap.get(&Key::new("e1", "")).unwrap();
     assert_eq!((e1.state, e1.since), (State::Down, 200));
     assert!(snap.listings.is_empty());
     assert_eq!(count(&s, "key"), 2);
     assert_eq!(count(&s, "event"), 3);
+}
+
+#[test]
+fn load_gives_every_key_in_brief_and_complete_adds_the_asked_keys_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+    // 40 keys: e1..e40; every third unknown with a pending run, owners a/b.
+    let keys: Vec<KeyChange> = (1..=40)
+        .map(|n| {
+            let owner = if n % 2 == 0 { "a" } else { "b" };
+            let mut c = change(
+                &format!("e{n}"),
+                State::Up,
+                100,
+                EventKind::BaselineUp,
+                owner,
+            );
+            if n % 3 == 0 {
+                c.new.state = State::Down;
+                c.new.unknown_since = Some(150);
+                c.new.pending = Some(Pending {
+                    state: State::Up,
+                    since: 160,
+                    count: 2,
+                });
+            }
+            c.new.bps = n;
+            c
+        })
+        .collect();
+    // Written twice: a key's first row holds no pending run, an update does.
+    let updates: Vec<KeyChange> = keys
+        .iter()
+        .map(|c| KeyChange {
+            event: None,
+            ..c.clone()
+        })
+        .collect();
+    for (at, keys) in [(100, &keys), (200, &updates)] {
+        s.record(&PollRecord {
+            at,
+            ok: 2,
+            failed: 0,
+            keys,
+            health: &[],
+            listings: &[],
+            outbox: &[],
+            prune_before: None,
+        })
+        .unwrap();
+    }
+    let mut snap = s.load().unwrap();
+    assert!(snap.full.is_empty());
+    assert_eq!(snap.briefs.len(), 40);
+    for c in &keys {
+        assert_eq!(
+            snap.brief(c.id),
+            Some(&Brief::of(&c.new)),
+            "{}",
+            c.key.exporter
+        );
+    }
+    // Two keys: one look-up each.
+    s.complete(&mut snap, &[2, 7]).unwrap();
+    assert_eq!(snap.full.len(), 2);
+    assert_eq!(snap.state(2), Some(&keys[2].new));
+    assert_eq!(snap.state(7), Some(&keys[7].new));
+    // Half of them: one pass over the table.
+    let half: Vec<KeyId> = (0..40).filter(|i| i % 2 == 1).collect();
+    s.complete(&mut snap, &half).unwrap();
+    assert_eq!(snap.full.len(), 21);
+    for c in &keys {
+        let wanted = c.id % 2 == 1 || c.id == 2;
+        assert_eq!(
+            snap.state(c.id),
+            wanted.then_some(&c.new),
+            "{}",
+            c.key.exporter
+        );
+    }
+    // An id the table does not hold (a key new this poll) has nothing to load.
+    let new = snap.table.intern("e41", "");
+    s.complete(&mut snap, &[new]).unwrap();
+    assert_eq!(snap.state(new), None);
 }
 
 #[test]
