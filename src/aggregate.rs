@@ -47,7 +47,7 @@ pub type Verdicts<'a> = Vec<Option<Verdict<'a>>>;
 pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
     for r in reads.iter_mut() {
         let empty = r.rows().is_some_and(|rows| rows.is_empty());
-        let before = prior.listings.get(&r.collector).map_or(0, |l| l.len());
+        let before = prior.listings.get(&r.collector).map_or(0, |l| l.set.len());
         if empty && before > 0 {
             r.outcome = Outcome::Failed(format!(
                 "the file lists no exporters, but it listed {before} at the last good read: treated as a bad read"
@@ -92,7 +92,12 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'
     let mut failed: Vec<(&str, Option<&KeySet>)> = reads
         .iter()
         .filter(|r| r.rows().is_none())
-        .map(|r| (r.collector.as_str(), prior.listings.get(&r.collector)))
+        .map(|r| {
+            (
+                r.collector.as_str(),
+                prior.listings.get(&r.collector).map(|l| &l.set),
+            )
+        })
         .collect();
     failed.sort_unstable_by_key(|f| f.0);
 
@@ -139,7 +144,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::model::{Key, KeyState, State};
+    use crate::model::{Key, KeyState, Listing, State};
 
     fn k(e: &str) -> Key {
         Key::new(e, "")
@@ -196,8 +201,8 @@ mod tests {
             snap.set(id, known(*s, *o));
         }
         for (c, ks) in listings {
-            let set = ks.iter().map(|e| snap.table.intern_key(&k(e))).collect();
-            snap.listings.insert(c.to_string(), set);
+            let order = ks.iter().map(|e| snap.table.intern_key(&k(e))).collect();
+            snap.listings.insert(c.to_string(), Listing::new(order));
         }
         snap
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::aggregate::{CollectorRead, Outcome, Verdict, Verdicts};
 use crate::model::{
-    Brief, CollectorHealth, Key, KeyId, KeySet, KeyState, Pending, Rows, Snapshot, State, Status,
+    Brief, CollectorHealth, Key, KeyId, KeyState, Listing, Pending, Rows, Snapshot, State, Status,
 };
 
 /// What happened to a key at this poll. Stored as the integer code.
@@ -347,15 +347,12 @@ pub fn health_step(
         .collect()
 }
 
-/// Keys to add to and remove from a collector's stored listing after a
-/// successful read, each in id order.
-pub fn listing_diff(prior: Option<&KeySet>, rows: &Rows) -> (Vec<KeyId>, Vec<KeyId>) {
-    let empty = KeySet::default();
-    let prior = prior.unwrap_or(&empty);
-    (
-        rows.listed.minus(prior).collect(),
-        prior.minus(&rows.listed).collect(),
-    )
+/// A collector's listing to store after a successful read: the keys it
+/// lists now in file order, when they differ (keys or order) from its stored
+/// listing.
+pub fn listing_change(prior: Option<&Listing>, rows: &Rows) -> Option<Vec<KeyId>> {
+    let before = prior.map_or(&[][..], |l| &l.order);
+    (!rows.ids().eq(before.iter().copied())).then(|| rows.ids().collect())
 }
 
 #[cfg(test)]
@@ -691,18 +688,20 @@ mod tests {
     }
 
     #[test]
-    fn listing_diff_adds_and_removes() {
-        let (a, b, c, d) = (0, 1, 2, 300);
-        let prior: KeySet = [a, b, d].into_iter().collect();
-        let rows = Rows::from_ids([(b, 0), (c, 1)]);
-        let (added, removed) = listing_diff(Some(&prior), &rows);
-        assert_eq!(added, vec![c]);
-        assert_eq!(removed, vec![a, d]);
-        let (added, removed) =
-            listing_diff(Some(&prior), &Rows::from_ids([(d, 0), (a, 0), (b, 0)]));
-        assert!(added.is_empty() && removed.is_empty());
-        let (added, removed) = listing_diff(None, &rows);
-        assert_eq!((added, removed), (vec![b, c], vec![]));
+    fn a_listing_is_stored_again_when_its_keys_or_their_order_change() {
+        let prior = Listing::new(vec![0, 1, 300]);
+        let same = Rows::from_ids([(0, 5), (1, 0), (300, 7)]);
+        assert_eq!(listing_change(Some(&prior), &same), None);
+        let reordered = Rows::from_ids([(1, 0), (0, 5), (300, 7)]);
+        assert_eq!(
+            listing_change(Some(&prior), &reordered),
+            Some(vec![1, 0, 300])
+        );
+        let fewer = Rows::from_ids([(0, 5), (1, 0)]);
+        assert_eq!(listing_change(Some(&prior), &fewer), Some(vec![0, 1]));
+        assert_eq!(listing_change(None, &same), Some(vec![0, 1, 300]));
+        // Nothing listed before and nothing now: nothing to store.
+        assert_eq!(listing_change(None, &Rows::default()), None);
     }
 }
 

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::model::{KeyTable, Rows};
+use crate::model::{KeyId, KeyTable, Rows};
 
 /// Header names of the columns that matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,9 +146,33 @@ impl Parsed {
     }
 
     /// The rows by key id, interning new keys into `table`; rows of the same
-    /// key are summed.
-    pub fn intern(&self, table: &mut KeyTable) -> Rows {
-        Rows::from_ids(self.iter().map(|(e, i, bps)| (table.intern(e, i), bps)))
+    /// key are summed. `last`: the ids this collector listed last time, in
+    /// file order. Files list their keys in the same order from one poll to
+    /// the next, so each row is first compared with the key that came next
+    /// last time; only a row that differs is looked up by hash (and the walk
+    /// goes on after that key's place last time).
+    pub fn intern(&self, table: &mut KeyTable, last: &[KeyId]) -> Rows {
+        let mut next = 0;
+        // Where each key was in `last`, made at the first row that differs.
+        let mut places: Option<Vec<u32>> = None;
+        Rows::from_ids(self.iter().map(|(e, i, bps)| {
+            if let Some(&id) = last.get(next).filter(|&&id| table.is(id, e, i)) {
+                next += 1;
+                return (id, bps);
+            }
+            let id = table.intern(e, i);
+            let places = places.get_or_insert_with(|| {
+                let mut p = vec![u32::MAX; table.len()];
+                for (place, &id) in last.iter().enumerate() {
+                    p[id as usize] = place as u32;
+                }
+                p
+            });
+            if let Some(&place) = places.get(id as usize).filter(|&&p| p != u32::MAX) {
+                next = place as usize + 1;
+            }
+            (id, bps)
+        }))
     }
 
     /// bps per key, rows of the same key summed.
@@ -507,9 +531,62 @@ mod tests {
         );
         let mut table = KeyTable::default();
         table.intern("a", "");
-        let rows = parsed.intern(&mut table);
+        let rows = parsed.intern(&mut table, &[]);
         assert_eq!(rows.bps, [(0, 0), (1, 7)]);
         assert_eq!(rows.listed.iter().collect::<Vec<_>>(), [0, 1]);
+    }
+
+    /// `Parsed::intern` with a hint gives what it gives without one, and adds
+    /// the same keys; `last` is the ids a previous read listed, in its order.
+    fn same_with_and_without_hint(keys: &[&str], stored: &[&str], last: &[usize]) {
+        let body: String = keys
+            .iter()
+            .map(|k| format!("{k}\t1\t{}\t9\n", k.len()))
+            .collect();
+        let parsed = parse(format!("{HDR}{body}").as_bytes(), &cols()).unwrap();
+        let mut hinted = KeyTable::default();
+        let mut plain = KeyTable::default();
+        for k in stored {
+            hinted.push_new(k, "");
+            plain.intern(k, "");
+        }
+        let last: Vec<KeyId> = last.iter().map(|&i| i as KeyId).collect();
+        let a = parsed.intern(&mut hinted, &last);
+        let b = parsed.intern(&mut plain, &[]);
+        assert_eq!(a, b, "{keys:?} after {last:?}");
+        assert_eq!(format!("{hinted:?}"), format!("{plain:?}"));
+    }
+
+    #[test]
+    fn interning_with_the_last_order_as_a_hint_gives_the_same_ids() {
+        let stored = ["a", "b", "c", "d"];
+        // The same order; one key new, one gone, two swapped, a repeat.
+        same_with_and_without_hint(&["a", "b", "c", "d"], &stored, &[0, 1, 2, 3]);
+        same_with_and_without_hint(&["a", "x", "b", "c", "d"], &stored, &[0, 1, 2, 3]);
+        same_with_and_without_hint(&["a", "c", "d"], &stored, &[0, 1, 2, 3]);
+        same_with_and_without_hint(&["b", "a", "d", "c"], &stored, &[0, 1, 2, 3]);
+        same_with_and_without_hint(&["a", "b", "a", "c"], &stored, &[0, 1, 2]);
+        // Another collector's keys; a hint that has nothing to do with the file.
+        same_with_and_without_hint(&["d", "c"], &stored, &[0, 1]);
+        same_with_and_without_hint(&["y", "z"], &stored, &[3, 2, 1, 0]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_hint_gives_the_ids_a_plain_look_up_gives(
+            keys in proptest::collection::vec(0usize..8, 0..12),
+            stored in 0usize..8,
+            last in proptest::collection::vec(0usize..8, 0..8),
+        ) {
+            let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+            let keys: Vec<&str> = keys.iter().map(|&k| names[k]).collect();
+            // The hint names stored keys only, each once, as a listing does.
+            let mut last: Vec<usize> = last.into_iter().filter(|&i| i < stored).collect();
+            last.dedup();
+            let mut seen = std::collections::HashSet::new();
+            last.retain(|i| seen.insert(*i));
+            same_with_and_without_hint(&keys, &names[..stored], &last);
+        }
     }
 
     #[test]

@@ -123,7 +123,10 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             CollectorRead {
                 collector: c.name.clone(),
                 outcome: match source::outcome(r, at, cfg.stale_after) {
-                    Ok(parsed) => Outcome::Ok(parsed.intern(&mut snap.table)),
+                    Ok(parsed) => {
+                        let last = snap.listings.get(&c.name).map_or(&[][..], |l| &l.order);
+                        Outcome::Ok(parsed.intern(&mut snap.table, last))
+                    }
                     Err(e) => Outcome::Failed(e),
                 },
             }
@@ -157,9 +160,8 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let listings: Vec<_> = reads
         .iter()
         .filter_map(|r| {
-            let (added, removed) = state::listing_diff(snap.listings.get(&r.collector), r.rows()?);
-            (!added.is_empty() || !removed.is_empty())
-                .then(|| (r.collector.clone(), added, removed))
+            let order = state::listing_change(snap.listings.get(&r.collector), r.rows()?)?;
+            Some((r.collector.clone(), order))
         })
         .collect();
     let sinks = notify::sinks(cfg);

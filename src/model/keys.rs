@@ -17,7 +17,11 @@ pub struct KeyTable {
     /// Per id: where the exporter starts, where it ends (= where the
     /// interface starts), where the interface ends.
     spans: Vec<[u32; 3]>,
+    /// Ids by hash, for the ids below `indexed`: keys added by `push_new`
+    /// are indexed at the first look-up that needs them, so a poll whose
+    /// files list their keys as the last time never hashes a key.
     index: HashTable<KeyId>,
+    indexed: usize,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -34,7 +38,8 @@ impl KeyTable {
         KeyTable {
             text: String::with_capacity(keys * 16),
             spans: Vec::with_capacity(keys),
-            index: HashTable::with_capacity(keys),
+            index: HashTable::new(),
+            indexed: 0,
             hasher: foldhash::fast::FixedState::default(),
         }
     }
@@ -69,15 +74,26 @@ impl KeyTable {
         Key::new(e, i)
     }
 
-    /// The id of a key whose hash is `hash`, if it is in the table.
+    /// Whether `id` is this key: a comparison of texts, no hashing.
+    pub fn is(&self, id: KeyId, exporter: &str, interface: &str) -> bool {
+        (id as usize) < self.spans.len() && self.parts(id) == (exporter, interface)
+    }
+
+    /// The id of an indexed key whose hash is `hash`.
     fn find(&self, hash: u64, exporter: &str, interface: &str) -> Option<KeyId> {
         self.index
             .find(hash, |&id| self.parts(id) == (exporter, interface))
             .copied()
     }
 
+    /// The key's id, if it is in the table (keys not indexed yet are scanned).
     pub fn get(&self, exporter: &str, interface: &str) -> Option<KeyId> {
         self.find(self.hash(exporter, interface), exporter, interface)
+            .or_else(|| {
+                (self.indexed..self.spans.len())
+                    .map(|i| i as KeyId)
+                    .find(|&id| self.is(id, exporter, interface))
+            })
     }
 
     pub fn id(&self, key: &Key) -> Option<KeyId> {
@@ -86,6 +102,7 @@ impl KeyTable {
 
     /// The key's id, adding it when it is new (ids are given out in order).
     pub fn intern(&mut self, exporter: &str, interface: &str) -> KeyId {
+        self.index_all();
         let hash = self.hash(exporter, interface);
         match self.find(hash, exporter, interface) {
             Some(id) => id,
@@ -94,14 +111,14 @@ impl KeyTable {
     }
 
     /// Adds a key known not to be in the table yet (keys read from a source
-    /// that keeps them unique), without looking for it first.
+    /// that keeps them unique), without looking for it, and without
+    /// indexing it until a look-up needs it.
     pub fn push_new(&mut self, exporter: &str, interface: &str) -> KeyId {
         debug_assert!(self.get(exporter, interface).is_none());
-        let hash = self.hash(exporter, interface);
-        self.add(hash, exporter, interface)
+        self.append(exporter, interface)
     }
 
-    fn add(&mut self, hash: u64, exporter: &str, interface: &str) -> KeyId {
+    fn append(&mut self, exporter: &str, interface: &str) -> KeyId {
         let id = KeyId::try_from(self.spans.len()).expect("fewer than 2^32 keys");
         let offset = |len: usize| u32::try_from(len).expect("key texts under 4 GiB");
         let start = offset(self.text.len());
@@ -109,11 +126,33 @@ impl KeyTable {
         let mid = offset(self.text.len());
         self.text.push_str(interface);
         self.spans.push([start, mid, offset(self.text.len())]);
+        id
+    }
+
+    /// Indexes the keys added by `push_new` since the last look-up.
+    fn index_all(&mut self) {
+        if self.indexed == self.spans.len() {
+            return;
+        }
         // The index grows without `self`: rehashing reads the texts directly.
+        let (text, spans, hasher) = (&self.text, &self.spans, &self.hasher);
+        let rehash = |&other: &KeyId| hasher.hash_one(parts(text, spans, other));
+        self.index.reserve(spans.len() - self.indexed, rehash);
+        for id in self.indexed..spans.len() {
+            let id = id as KeyId;
+            self.index
+                .insert_unique(hasher.hash_one(parts(text, spans, id)), id, rehash);
+        }
+        self.indexed = spans.len();
+    }
+
+    fn add(&mut self, hash: u64, exporter: &str, interface: &str) -> KeyId {
+        let id = self.append(exporter, interface);
         let (text, spans, hasher) = (&self.text, &self.spans, &self.hasher);
         self.index.insert_unique(hash, id, |&other| {
             hasher.hash_one(parts(text, spans, other))
         });
+        self.indexed = spans.len();
         id
     }
 

@@ -80,12 +80,40 @@ impl Rows {
         self.bps.iter().find(|e| e.0 == id).map(|e| e.1)
     }
 
+    /// The keys, in file order (in id order when the file repeats a key).
+    pub fn ids(&self) -> impl Iterator<Item = KeyId> + '_ {
+        self.bps.iter().map(|e| e.0)
+    }
+
     pub fn len(&self) -> usize {
         self.bps.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.bps.is_empty()
+    }
+}
+
+/// The keys a collector's last successful read listed: in file order (the
+/// order the next read is expected to repeat), and as a set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub order: Vec<KeyId>,
+    pub set: KeySet,
+}
+
+impl Listing {
+    pub fn new(order: Vec<KeyId>) -> Listing {
+        let set = order.iter().copied().collect();
+        Listing { order, set }
+    }
+
+    /// What a read listed, in its order.
+    pub fn of(rows: &Rows) -> Listing {
+        Listing {
+            order: rows.ids().collect(),
+            set: rows.listed.clone(),
+        }
     }
 }
 
@@ -241,7 +269,7 @@ pub struct Snapshot {
     /// verdict is not settled, before `state::step` runs.
     pub full: HashMap<KeyId, KeyState>,
     /// Per collector: the keys its last successful read listed.
-    pub listings: HashMap<String, KeySet>,
+    pub listings: HashMap<String, Listing>,
     pub collectors: HashMap<String, CollectorHealth>,
     pub last_poll: Option<i64>,
 }

@@ -57,8 +57,7 @@ fn apply(snap: &mut Snapshot, reads: &[CollectorRead], changes: &[KeyChange], at
     }
     for r in reads {
         if let Some(rows) = r.rows() {
-            snap.listings
-                .insert(r.collector.clone(), rows.listed.clone());
+            snap.listings.insert(r.collector.clone(), Listing::of(rows));
         }
     }
     snap.last_poll = Some(at);
@@ -123,7 +122,7 @@ proptest! {
                     let owner = prev.and_then(|p| p.owner.clone());
                     for r in &reads {
                         if r.rows().is_none() {
-                            let listed = snap.listings.get(&r.collector).is_some_and(|l| l.contains(c.id));
+                            let listed = snap.listings.get(&r.collector).is_some_and(|l| l.set.contains(c.id));
                             prop_assert!(!listed && owner.as_deref() != Some(r.collector.as_str()),
                                 "{} went down while {} (which matters) failed", c.key.exporter, r.collector);
                         }

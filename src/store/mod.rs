@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::model::{
-    Brief, CollectorHealth, KeyId, KeySet, KeyState, KeyTable, Pending, Snapshot, State,
+    Brief, CollectorHealth, KeyId, KeySet, KeyState, KeyTable, Listing, Pending, Snapshot, State,
 };
 use crate::state::{HealthChange, KeyChange};
 
@@ -58,8 +58,9 @@ pub struct PollRecord<'a> {
     pub failed: usize,
     pub keys: &'a [KeyChange],
     pub health: &'a [HealthChange],
-    /// Per collector read this poll: keys it lists now and did not, and the reverse.
-    pub listings: &'a [(String, Vec<KeyId>, Vec<KeyId>)],
+    /// Per collector read this poll whose listing changed: the keys it lists
+    /// now, in file order.
+    pub listings: &'a [(String, Vec<KeyId>)],
     /// Alerts to deliver after the commit.
     pub outbox: &'a [NewAlert],
     /// History older than this time is pruned in the same transaction.
@@ -120,9 +121,10 @@ impl Store {
             ..Snapshot::default()
         };
         let mut names: HashMap<i64, Arc<str>> = HashMap::new();
+        let mut listed: Vec<(Arc<str>, String)> = Vec::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT id, name, ok, since, last_ok, last_error FROM collector")?;
+            .prepare("SELECT id, name, ok, since, last_ok, last_error, listed FROM collector")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (id, name): (i64, String) = (r.get(0)?, r.get(1)?);
@@ -134,7 +136,11 @@ impl Store {
             };
             snap.collectors.insert(name.clone(), health);
             self.collector_ids.insert(name.clone(), id);
-            names.insert(id, Arc::from(name));
+            let name: Arc<str> = Arc::from(name);
+            if let Some(text) = r.get::<_, Option<String>>(6)? {
+                listed.push((name.clone(), text));
+            }
+            names.insert(id, name);
         }
         let count: i64 = self
             .conn
@@ -143,22 +149,36 @@ impl Store {
         snap.briefs.reserve(count as usize);
         self.db_ids.clear();
         self.db_ids.reserve(count as usize);
+        // Owners by collector row id (small numbers): no hashing per key.
+        let mut owners: Vec<Option<Arc<str>>> = Vec::new();
+        for (&id, name) in &names {
+            let i = usize::try_from(id).context("a negative collector id")?;
+            if i >= owners.len() {
+                owners.resize(i + 1, None);
+            }
+            owners[i] = Some(name.clone());
+        }
+        // The brief in one number: bit 0 state, 1 unknown, 2 pending.
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, unknown_since IS NOT NULL, \
-             pending_state IS NOT NULL, owner FROM key ORDER BY id",
+            "SELECT id, exporter, interface, state + ((unknown_since IS NOT NULL) << 1) \
+             + ((pending_state IS NOT NULL) << 2), owner FROM key ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             // (exporter, interface) is unique in the table.
             snap.table
                 .push_new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-            let owner: Option<i64> = r.get(6)?;
-            self.db_ids.push(r.get(0)?);
+            self.db_ids.push(r.get_ref(0)?.as_i64()?);
+            let bits = r.get_ref(3)?.as_i64()?;
+            let owner = r.get_ref(4)?.as_i64_or_null()?;
             snap.briefs.push(Some(Brief {
-                state: state_from_code(r.get(3)?),
-                unknown: r.get(4)?,
-                pending: r.get(5)?,
-                owner: owner.and_then(|o| names.get(&o).cloned()),
+                state: state_from_code(bits & 1),
+                unknown: bits & 2 != 0,
+                pending: bits & 4 != 0,
+                owner: owner
+                    .and_then(|o| owners.get(usize::try_from(o).ok()?))
+                    .cloned()
+                    .flatten(),
             }));
         }
         // Row ids were read in order: a binary search maps them back to ids,
@@ -167,19 +187,23 @@ impl Store {
             Ok(i) if self.db_ids.get(i) == Some(&row) => Some(i as KeyId),
             _ => self.db_ids.binary_search(&row).ok().map(|i| i as KeyId),
         };
-        let mut listed: HashMap<i64, KeySet> = HashMap::new();
-        let mut stmt = self.conn.prepare("SELECT collector, key FROM listing")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (c, k): (i64, i64) = (r.get(0)?, r.get(1)?);
-            if let Some(id) = to_id(k) {
-                listed.entry(c).or_default().insert(id);
-            }
+        for (name, text) in listed {
+            let order = text
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    let row: i64 = t.parse().with_context(|| {
+                        format!("collector {name}: listed holds {t:?}, not a key row id")
+                    })?;
+                    to_id(row).with_context(|| {
+                        format!(
+                            "collector {name}: listed names key row {row}, which does not exist"
+                        )
+                    })
+                })
+                .collect::<Result<Vec<KeyId>>>()?;
+            snap.listings.insert(name.to_string(), Listing::new(order));
         }
-        snap.listings = listed
-            .into_iter()
-            .filter_map(|(c, set)| Some((names.get(&c)?.to_string(), set)))
-            .collect();
         Ok(snap)
     }
 
@@ -313,21 +337,18 @@ impl Store {
                 ev.bps as i64
             ])?;
         }
-        for (name, added, removed) in poll.listings {
+        for (name, order) in poll.listings {
             let cid = collector_id(&tx, &mut self.collector_ids, name)?;
-            for &k in added {
-                let kid = db_id(&self.db_ids, k).expect("an added key was recorded above");
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO listing (collector, key) VALUES (?1, ?2)",
-                )?
-                .execute(params![cid, kid])?;
-            }
-            for &k in removed {
-                if let Some(kid) = db_id(&self.db_ids, k) {
-                    tx.prepare_cached("DELETE FROM listing WHERE collector = ?1 AND key = ?2")?
-                        .execute(params![cid, kid])?;
+            let mut text = String::with_capacity(order.len() * 8);
+            for &k in order {
+                let row = db_id(&self.db_ids, k).expect("a listed key was recorded above");
+                if !text.is_empty() {
+                    text.push(',');
                 }
+                text.push_str(&row.to_string());
             }
+            tx.prepare_cached("UPDATE collector SET listed = ?2 WHERE id = ?1")?
+                .execute(params![cid, text])?;
         }
         for a in poll.outbox {
             tx.prepare_cached(

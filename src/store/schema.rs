@@ -4,10 +4,10 @@ use anyhow::{bail, Result};
 use rusqlite::Connection;
 
 /// The version this fcstats writes. A database with a higher one is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations in order: `MIGRATIONS[i]` takes version i to i + 1.
-pub(super) const MIGRATIONS: [&str; 3] = [
+pub(super) const MIGRATIONS: [&str; 4] = [
     r#"
 CREATE TABLE collector (
     id         INTEGER PRIMARY KEY,
@@ -85,6 +85,16 @@ CREATE TABLE alert (
 ALTER TABLE key ADD COLUMN pending_state INTEGER;            -- 1 up, 0 down, NULL none
 ALTER TABLE key ADD COLUMN pending_since INTEGER;            -- the run's first poll
 ALTER TABLE key ADD COLUMN pending_count INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- v4: what each collector's last successful read listed, as one text per
+-- collector instead of a row per key: the row ids of its keys in file order,
+-- comma-separated (NULL: nothing listed yet). It loads at once, and the order
+-- lets the next read match its rows to keys without hashing.
+ALTER TABLE collector ADD COLUMN listed TEXT;
+UPDATE collector SET listed =
+    (SELECT group_concat(key, ',' ORDER BY key) FROM listing WHERE listing.collector = collector.id);
+DROP TABLE listing;
 "#,
 ];
 

@@ -40,6 +40,20 @@ fn health(c: &str, ok: bool, at: i64) -> HealthChange {
     }
 }
 
+/// A poll record with keys and listings only (2 collectors read).
+fn rec<'a>(at: i64, keys: &'a [KeyChange], listings: &'a [(String, Vec<KeyId>)]) -> PollRecord<'a> {
+    PollRecord {
+        at,
+        ok: 2,
+        failed: 0,
+        keys,
+        health: &[],
+        listings,
+        outbox: &[],
+        prune_before: None,
+    }
+}
+
 fn count(s: &Store, table: &str) -> i64 {
     s.connection()
         .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -56,7 +70,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         change("e1", State::Up, 100, EventKind::BaselineUp, "a"),
         change("e2", State::Down, 100, EventKind::BaselineDown, "b"),
     ];
-    let listings = [("a".to_owned(), vec![0], vec![])];
+    let listings = [("a".to_owned(), vec![0])];
     s.record(&PollRecord {
         at: 100,
         ok: 1,
@@ -75,31 +89,22 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     assert_eq!(snap.get(&Key::new("e1", "")), Some(&keys[0].new));
     assert_eq!(snap.get(&Key::new("e2", "")), Some(&keys[1].new));
     assert_eq!(snap.table.key(0), Key::new("e1", ""));
-    assert_eq!(snap.listings["a"], [0].into_iter().collect());
+    assert_eq!(snap.listings["a"], Listing::new(vec![0]));
     assert!(!snap.listings.contains_key("b"));
     assert_eq!(snap.collectors["b"].last_error.as_deref(), Some("refused"));
     assert!(snap.collectors["a"].ok);
     assert_eq!(count(&s, "event"), 2);
     assert_eq!(count(&s, "collector_event"), 2);
 
-    // An update of e1 and the removal of its listing.
+    // An update of e1, and a read of a that lists nothing.
     let keys = [change("e1", State::Down, 200, EventKind::Down, "a")];
-    let listings = [("a".to_owned(), vec![], vec![0])];
-    s.record(&PollRecord {
-        at: 200,
-        ok: 2,
-        failed: 0,
-        keys: &keys,
-        health: &[],
-        listings: &listings,
-        outbox: &[],
-        prune_before: None,
-    })
-    .unwrap();
+    let listings = [("a".to_owned(), vec![])];
+    s.record(&rec(200, &keys, &listings)).unwrap();
     let snap = s.load_full().unwrap();
     let e1 = snap.get(&Key::new("e1", "")).unwrap();
     assert_eq!((e1.state, e1.since), (State::Down, 200));
-    assert!(snap.listings.is_empty());
+    assert_eq!(snap.listings["a"], Listing::default());
+    assert_eq!(snap.listings.len(), 1);
     assert_eq!(count(&s, "key"), 2);
     assert_eq!(count(&s, "event"), 3);
 }
@@ -141,17 +146,7 @@ fn load_gives_every_key_in_brief_and_complete_adds_the_asked_keys_in_full() {
         })
         .collect();
     for (at, keys) in [(100, &keys), (200, &updates)] {
-        s.record(&PollRecord {
-            at,
-            ok: 2,
-            failed: 0,
-            keys,
-            health: &[],
-            listings: &[],
-            outbox: &[],
-            prune_before: None,
-        })
-        .unwrap();
+        s.record(&rec(at, keys, &[])).unwrap();
     }
     let mut snap = s.load().unwrap();
     assert!(snap.full.is_empty());
@@ -192,20 +187,10 @@ fn load_gives_every_key_in_brief_and_complete_adds_the_asked_keys_in_full() {
 fn a_poll_with_nothing_changed_adds_one_poll_row_and_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("x.db")).unwrap();
-    let rec = |at| PollRecord {
-        at,
-        ok: 1,
-        failed: 0,
-        keys: &[],
-        health: &[],
-        listings: &[],
-        outbox: &[],
-        prune_before: None,
-    };
-    s.record(&rec(100)).unwrap();
-    s.record(&rec(200)).unwrap();
+    s.record(&rec(100, &[], &[])).unwrap();
+    s.record(&rec(200, &[], &[])).unwrap();
     assert_eq!(count(&s, "poll"), 2);
-    for t in ["event", "key", "collector", "collector_event", "listing"] {
+    for t in ["event", "key", "collector", "collector_event"] {
         assert_eq!(count(&s, t), 0, "{t}");
     }
 }
@@ -220,8 +205,12 @@ fn a_database_from_a_newer_fcstats_is_refused() {
         .unwrap();
     drop(conn);
     let e = format!("{:#}", Store::open(&db).err().unwrap());
+    let v = schema::SCHEMA_VERSION;
     assert!(
-        e.contains("written by a newer fcstats (schema version 4; this fcstats knows up to 3)"),
+        e.contains(&format!(
+            "written by a newer fcstats (schema version {}; this fcstats knows up to {v})",
+            v + 1
+        )),
         "{e}"
     );
 }
@@ -266,31 +255,75 @@ fn a_version_1_database_is_migrated_keeping_its_history() {
         .connection()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3);
+    assert_eq!(v, schema::SCHEMA_VERSION);
     assert_eq!(s.last_poll().unwrap(), Some(100));
     assert_eq!(count(&s, "alert"), 0);
+}
+
+#[test]
+fn a_version_3_database_keeps_what_each_collector_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("x.db");
+    let conn = Connection::open(&db).unwrap();
+    for sql in &schema::MIGRATIONS[..3] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.execute_batch(
+        "INSERT INTO collector (id, name, ok, since) VALUES (1, 'a', 1, 100), (2, 'b', 1, 100), (3, 'c', 0, 100);
+         INSERT INTO key (id, exporter, interface, state, since, bps, first_seen) VALUES
+             (1, 'e1', '', 1, 100, 5, 100), (2, 'e2', '', 1, 100, 5, 100), (3, 'e3', '', 0, 100, 0, 100);
+         INSERT INTO listing (collector, key) VALUES (1, 3), (1, 1), (2, 2);",
+    )
+    .unwrap();
+    drop(conn);
+    let mut s = Store::open(&db).unwrap();
+    let snap = s.load().unwrap();
+    assert_eq!(snap.listings["a"], Listing::new(vec![0, 2]));
+    assert_eq!(snap.listings["b"], Listing::new(vec![1]));
+    assert!(!snap.listings.contains_key("c"));
+    let tables: i64 = s
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'listing'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0);
+}
+
+#[test]
+fn a_listing_keeps_the_file_order_of_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+    let keys: Vec<KeyChange> = (1..=3)
+        .map(|n| change(&format!("e{n}"), State::Up, 100, EventKind::BaselineUp, "a"))
+        .collect();
+    let listings = [("a".to_owned(), vec![2, 0, 1])];
+    s.record(&rec(100, &keys, &listings)).unwrap();
+    let listed: String = s
+        .connection()
+        .query_row("SELECT listed FROM collector WHERE name = 'a'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(listed, "3,1,2");
+    assert_eq!(s.load().unwrap().listings["a"].order, [2, 0, 1]);
 }
 
 #[test]
 fn retention_prunes_history_older_than_the_cut_in_the_poll_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("x.db")).unwrap();
-    fn rec(at: i64, keys: &[KeyChange], prune_before: Option<i64>) -> PollRecord<'_> {
-        PollRecord {
-            at,
-            ok: 1,
-            failed: 0,
-            keys,
-            health: &[],
-            listings: &[],
-            outbox: &[],
-            prune_before,
-        }
-    }
+    let pruning = |at, keys, prune_before| PollRecord {
+        prune_before,
+        ..rec(at, keys, &[])
+    };
     let keys = [change("e1", State::Up, 100, EventKind::BaselineUp, "a")];
-    s.record(&rec(100, &keys, None)).unwrap();
-    s.record(&rec(200, &[], None)).unwrap();
-    s.record(&rec(300, &[], Some(200))).unwrap();
+    s.record(&pruning(100, &keys, None)).unwrap();
+    s.record(&pruning(200, &[], None)).unwrap();
+    s.record(&pruning(300, &[], Some(200))).unwrap();
     assert_eq!(count(&s, "event"), 0);
     assert_eq!(
         s.connection()
