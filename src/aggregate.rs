@@ -56,15 +56,16 @@ pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
     }
 }
 
-/// Per key while summing: the total, the read reporting the most, and whether
-/// the previous owner still reports it above 0.
+/// Per key while summing: the total, the read reporting the most, and the
+/// read of the previous owner if it still reports the key above 0. Reads
+/// are counted from 1 (0: none), so that the whole is 24 bytes.
 #[derive(Clone, Copy, Default)]
 struct Acc {
-    listed: bool,
-    /// The read of the previous owner, when it reports the key above 0.
-    owner_up: Option<usize>,
     sum: u64,
-    best: Option<(usize, u64)>,
+    best_bps: u64,
+    best: u32,
+    owner_up: u32,
+    listed: bool,
 }
 
 /// The verdict for every key that is in the snapshot or in any successful
@@ -73,17 +74,18 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'
     let mut acc = vec![Acc::default(); prior.table.len()];
     for (i, read) in reads.iter().enumerate() {
         let Some(rows) = read.rows() else { continue };
+        let nth = u32::try_from(i + 1).expect("fewer than 2^32 collectors");
         for &(id, bps) in &rows.bps {
             let a = &mut acc[id as usize];
             a.listed = true;
             if bps > 0 {
                 a.sum = a.sum.saturating_add(bps);
                 // Ties go to the collector first in config order.
-                if a.best.is_none_or(|(_, b)| bps > b) {
-                    a.best = Some((i, bps));
+                if a.best == 0 || bps > a.best_bps {
+                    (a.best, a.best_bps) = (nth, bps);
                 }
-                if a.owner_up.is_none() && prior.owner(id) == Some(read.collector.as_str()) {
-                    a.owner_up = Some(i);
+                if a.owner_up == 0 && prior.owner(id) == Some(read.collector.as_str()) {
+                    a.owner_up = nth;
                 }
             }
         }
@@ -108,16 +110,18 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'
             if !a.listed && prior.brief(id).is_none() {
                 return None;
             }
-            Some(match a.best {
+            Some(if a.best > 0 {
                 // The owner stays while it still reports the key above 0.
-                Some((best, _)) => Verdict::Up {
+                let nth = if a.owner_up > 0 { a.owner_up } else { a.best };
+                Verdict::Up {
                     bps: a.sum,
-                    owner: &reads[a.owner_up.unwrap_or(best)].collector,
-                },
-                None => match blame(id, prior.owner(id), &failed) {
+                    owner: &reads[nth as usize - 1].collector,
+                }
+            } else {
+                match blame(id, prior.owner(id), &failed) {
                     Some(c) => Verdict::Unknown { blame: c },
                     None => Verdict::Down,
-                },
+                }
             })
         })
         .collect()
