@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::accounting;
 use crate::model::Status;
-use crate::store::query::{EventRow, KeyRow};
+use crate::store::query::{group_by_key, merge_by_key, EventRow, KeyRow};
 use crate::store::Store;
 
 #[derive(Debug)]
@@ -23,26 +23,41 @@ impl History {
     /// `collectors`: whether events need the collector they name.
     pub fn load(store: &Store, from: i64, collectors: bool) -> Result<History> {
         let started = std::time::Instant::now();
-        // Two readers at once (WAL lets them): the events on a second
-        // connection while this one reads the keys.
-        let events_store = Store::open_existing(store.path())?;
-        let (keys, events) = std::thread::scope(|s| {
-            let events = s.spawn(move || {
-                let events = events_store.events_since(from, collectors);
-                log::trace!("events read at {:.3}s", started.elapsed().as_secs_f64());
-                events
-            });
+        // Three readers at once (WAL lets them): the two halves of the
+        // window's events, each on a connection of its own, while this one
+        // reads the keys.
+        let last = store.last_event()?.unwrap_or(from);
+        let mid = from.saturating_add(last.saturating_sub(from) / 2 + 1);
+        let halves = [(from, mid), (mid, i64::MAX)]
+            .map(|range| -> Result<_> { Ok((Store::open_existing(store.path())?, range)) });
+        let (keys, halves) = std::thread::scope(|s| {
+            let readers: Vec<_> = halves
+                .into_iter()
+                .map(|half| {
+                    s.spawn(move || {
+                        let (reader, (a, b)) = half?;
+                        // In time order (the table's); grouped by key here, in parallel.
+                        let events = group_by_key(reader.events_between(a, b, collectors)?);
+                        log::trace!(
+                            "events from {a} read at {:.3}s",
+                            started.elapsed().as_secs_f64()
+                        );
+                        Ok(events)
+                    })
+                })
+                .collect();
             let keys = store.keys();
             log::trace!("keys read at {:.3}s", started.elapsed().as_secs_f64());
-            let events = events
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (keys, events)
+            let halves: Vec<Result<Vec<EventRow>>> = readers
+                .into_iter()
+                .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            (keys, halves)
         });
-        let (keys, events) = (keys?, events?);
+        let [first, second]: [Result<Vec<EventRow>>; 2] = halves.try_into().expect("two halves");
         Ok(History {
-            keys,
-            events,
+            keys: keys?,
+            events: merge_by_key(first?, second?),
             collectors: store.collector_names()?,
         })
     }

@@ -55,7 +55,7 @@ pub struct PollRow {
 /// Events in time order to (key, time) order: a counting sort on the key
 /// (row ids are small and dense), stable, so each key's events stay in time
 /// order. Falls back to a comparison sort for sparse ids.
-fn group_by_key(events: Vec<EventRow>) -> Vec<EventRow> {
+pub fn group_by_key(events: Vec<EventRow>) -> Vec<EventRow> {
     let (Some(min), Some(max)) = (
         events.iter().map(|e| e.key).min(),
         events.iter().map(|e| e.key).max(),
@@ -81,6 +81,29 @@ fn group_by_key(events: Vec<EventRow>) -> Vec<EventRow> {
         out[*i] = e;
         *i += 1;
     }
+    out
+}
+
+/// Two lists in (key, time) order, all of `a`'s events before `b`'s in time,
+/// into one in (key, time) order.
+pub fn merge_by_key(a: Vec<EventRow>, b: Vec<EventRow>) -> Vec<EventRow> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        // On the same key, `a`'s events come first: they are earlier.
+        if b[j].key < a[i].key {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
 }
 
@@ -121,32 +144,42 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Key events at or after `from`, ordered by key, then time. Without
-    /// `collectors`, `EventRow::collector` is left `None` (downtime needs no names).
-    pub fn events_since(&self, from: i64, collectors: bool) -> Result<Vec<EventRow>> {
+    /// Key events at `from` or later and before `until`, in time order (the
+    /// table's order). Without `collectors`, `EventRow::collector` is left
+    /// `None` (downtime needs no names).
+    pub fn events_between(&self, from: i64, until: i64, collectors: bool) -> Result<Vec<EventRow>> {
         let sql = if collectors {
-            "SELECT key, at, kind, prev, collector FROM event WHERE at >= ?1"
+            "SELECT key, at, kind, prev, collector FROM event WHERE at >= ?1 AND at < ?2"
         } else {
-            "SELECT key, at, kind, prev FROM event WHERE at >= ?1"
+            "SELECT key, at, kind, prev FROM event WHERE at >= ?1 AND at < ?2"
         };
         let mut stmt = self.conn.prepare(sql)?;
         let mut out = Vec::new();
-        let mut rows = stmt.query([from])?;
+        let mut rows = stmt.query([from, until])?;
         while let Some(r) = rows.next()? {
-            let (kind, prev): (i64, i64) = (r.get(2)?, r.get(3)?);
+            let (kind, prev) = (r.get_ref(2)?.as_i64()?, r.get_ref(3)?.as_i64()?);
             out.push(EventRow {
-                key: r.get(0)?,
-                at: r.get(1)?,
+                key: r.get_ref(0)?.as_i64()?,
+                at: r.get_ref(1)?.as_i64()?,
                 kind: EventKind::from_code(kind)
                     .with_context(|| format!("unknown event kind {kind} in the database"))?,
                 prev: Status::from_code(prev)
                     .with_context(|| format!("unknown status {prev} in the database"))?,
-                collector: if collectors { r.get(4)? } else { None },
+                collector: if collectors {
+                    r.get_ref(4)?.as_i64_or_null()?
+                } else {
+                    None
+                },
             });
         }
-        // The table is clustered by time: grouping by key, keeping the order
-        // within a key, gives (key, time) order.
-        Ok(group_by_key(out))
+        Ok(out)
+    }
+
+    /// The time of the last event, if any.
+    pub fn last_event(&self) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(at) FROM event", [], |r| r.get(0))?)
     }
 
     /// When the outage that a key left at `at` began: its last down (or
@@ -247,7 +280,13 @@ mod tests {
                 .collect();
             let mut want = events.clone();
             want.sort_by_key(|e| (e.key, e.at));
-            prop_assert_eq!(group_by_key(events), want);
+            prop_assert_eq!(&group_by_key(events.clone()), &want);
+            // Split anywhere in time, grouped apart and merged: the same.
+            for cut in [0, events.len() / 3, events.len()] {
+                let (a, b) = events.split_at(cut);
+                let merged = merge_by_key(group_by_key(a.to_vec()), group_by_key(b.to_vec()));
+                prop_assert_eq!(&merged, &want);
+            }
         }
     }
 }
