@@ -192,11 +192,28 @@ fn poll_every_polls_on_the_boundaries_and_stops_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while std::time::Instant::now() < deadline {
-        if w.path("state.db").exists() && w.query("SELECT count(*) FROM poll") >= 3 {
-            break;
+    // Killed if an assertion fails, so that no poller outlives the test.
+    struct Reap(u32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status();
         }
+    }
+    let _reap = Reap(child.id());
+    // Until three polls are recorded (the file may exist before its schema).
+    let polls = || {
+        if !w.path("state.db").exists() {
+            return 0;
+        }
+        w.db()
+            .query_row("SELECT count(*) FROM poll", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::time::Instant::now() < deadline && polls() < 3 {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let ats = w.rows("SELECT at FROM poll ORDER BY at");
