@@ -36,6 +36,10 @@ struct Args {
     /// Transitions in the synthesized month
     #[arg(long, default_value_t = 1_000_000)]
     month_events: u64,
+    /// Rows in another order in every round's files (the worst case for
+    /// matching rows to keys by last time's order)
+    #[arg(long)]
+    shuffle: bool,
     /// Print each poll's stage timings (`fcstats -vv poll`) to stderr
     #[arg(long)]
     stages: bool,
@@ -195,6 +199,7 @@ fn main() -> Result<()> {
         zero: 0.1,
         shared: 0.05,
         seed: 1,
+        shuffle: a.shuffle,
     };
     let write_files = |spec: &Spec| -> Result<u64> {
         let mut total = 0;

@@ -34,6 +34,9 @@ struct Args {
     /// Another seed moves about 1% of the rows between 0 and non-zero
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Rows in another order for each seed (by default the order never changes)
+    #[arg(long)]
+    shuffle: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -46,6 +49,7 @@ fn main() -> std::io::Result<()> {
         zero: a.zero,
         shared: a.shared,
         seed: a.seed,
+        shuffle: a.shuffle,
     };
     for c in 0..a.collectors {
         let path = a.out.join(format!("fc-{}.txt", c + 1));

@@ -67,6 +67,10 @@ pub struct Spec {
     pub shared: f64,
     /// Another seed moves about 1% of the rows between 0 and non-zero.
     pub seed: u64,
+    /// Rows in an order of their own for each seed (a collector that writes
+    /// its exporters in another order at every dump); otherwise the same
+    /// order every time.
+    pub shuffle: bool,
 }
 
 /// A hash of (i, salt) in [0, 1).
@@ -109,7 +113,9 @@ pub fn write(w: &mut impl Write, s: &Spec, c: u64) -> io::Result<()> {
         w.write_all(b"\tInterface")?;
     }
     w.write_all(b"\n")?;
-    for i in 0..s.rows {
+    // (key, bps, active) of every row: its own, then the previous
+    // collector's it also lists, at 0.
+    let own = (0..s.rows).map(|i| {
         let key = c * s.rows + i;
         let salt = if unit(key, 7) < 0.01 { s.seed } else { 0 };
         let bps = if unit(key, salt) < s.zero {
@@ -117,14 +123,62 @@ pub fn write(w: &mut impl Write, s: &Spec, c: u64) -> io::Result<()> {
         } else {
             1000 + key % 100_000
         };
-        row(w, key, s.interfaces, bps, 1_600_201_199)?;
-    }
+        (key, bps, 1_600_201_199)
+    });
     let prev = (c + s.collectors - 1) % s.collectors;
-    for i in 0..s.rows {
-        let key = prev * s.rows + i;
-        if s.collectors > 1 && unit(key, 3) < s.shared {
-            row(w, key, s.interfaces, 0, 0)?;
-        }
+    let shared = (0..s.rows)
+        .map(|i| prev * s.rows + i)
+        .filter(|&key| s.collectors > 1 && unit(key, 3) < s.shared)
+        .map(|key| (key, 0, 0));
+    let mut rows: Vec<(u64, u64, u64)> = own.chain(shared).collect();
+    if s.shuffle {
+        rows.sort_by(|a, b| unit(a.0, s.seed + 1000).total_cmp(&unit(b.0, s.seed + 1000)));
+    }
+    for (key, bps, active) in rows {
+        row(w, key, s.interfaces, bps, active)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &Spec) -> Vec<String> {
+        let mut out = Vec::new();
+        write(&mut out, s, 1).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn shuffled_files_list_the_same_exporters_in_another_order_per_seed() {
+        let spec = |seed, shuffle| Spec {
+            collectors: 3,
+            rows: 200,
+            interfaces: false,
+            zero: 0.1,
+            shared: 0.2,
+            seed,
+            shuffle,
+        };
+        let plain = lines(&spec(1, false));
+        // 200 of its own (10.0.0.200 on) and ~40 of the previous collector's.
+        assert_eq!(plain[0], "10.0.0.200");
+        assert!(plain.len() > 220 && plain.len() < 260, "{}", plain.len());
+        assert_eq!(lines(&spec(2, false)), plain);
+        let (a, b) = (lines(&spec(1, true)), lines(&spec(2, true)));
+        assert_ne!(a, plain);
+        assert_ne!(a, b);
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(a), sorted(plain.clone()));
+        assert_eq!(sorted(b), sorted(plain));
+    }
 }
