@@ -150,26 +150,34 @@ impl Parsed {
     /// file order. Files list their keys in the same order from one poll to
     /// the next, so each row is first compared with the key that came next
     /// last time; only a row that differs is looked up by hash (and the walk
-    /// goes on after that key's place last time).
+    /// goes on after that key's place last time). A file whose order changed
+    /// altogether is looked up by hash alone once most of its rows missed.
     pub fn intern(&self, table: &mut KeyTable, last: &[KeyId]) -> Rows {
-        let mut next = 0;
+        let (mut next, mut hits, mut misses) = (0, 0usize, 0usize);
         // Where each key was in `last`, made at the first row that differs.
         let mut places: Option<Vec<u32>> = None;
         Rows::from_ids(self.iter().map(|(e, i, bps)| {
-            if let Some(&id) = last.get(next).filter(|&&id| table.is(id, e, i)) {
-                next += 1;
-                return (id, bps);
+            let hinting = misses < 64 || misses <= hits;
+            if hinting {
+                if let Some(&id) = last.get(next).filter(|&&id| table.is(id, e, i)) {
+                    next += 1;
+                    hits += 1;
+                    return (id, bps);
+                }
+                misses += 1;
             }
             let id = table.intern(e, i);
-            let places = places.get_or_insert_with(|| {
-                let mut p = vec![u32::MAX; table.len()];
-                for (place, &id) in last.iter().enumerate() {
-                    p[id as usize] = place as u32;
+            if hinting {
+                let places = places.get_or_insert_with(|| {
+                    let mut p = vec![u32::MAX; table.len()];
+                    for (place, &id) in last.iter().enumerate() {
+                        p[id as usize] = place as u32;
+                    }
+                    p
+                });
+                if let Some(&place) = places.get(id as usize).filter(|&&p| p != u32::MAX) {
+                    next = place as usize + 1;
                 }
-                p
-            });
-            if let Some(&place) = places.get(id as usize).filter(|&&p| p != u32::MAX) {
-                next = place as usize + 1;
             }
             (id, bps)
         }))
@@ -569,6 +577,21 @@ mod tests {
         // Another collector's keys; a hint that has nothing to do with the file.
         same_with_and_without_hint(&["d", "c"], &stored, &[0, 1]);
         same_with_and_without_hint(&["y", "z"], &stored, &[3, 2, 1, 0]);
+        // A file in a new order altogether (the hint is given up on after
+        // most rows missed), and one whose order changed half way.
+        let names: Vec<String> = (0..500)
+            .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let order: Vec<usize> = (0..500).collect();
+        let shuffled: Vec<&str> = (0..500).map(|i| names[(i * 7919) % 500]).collect();
+        same_with_and_without_hint(&shuffled, &names, &order);
+        let half: Vec<&str> = names[..250]
+            .iter()
+            .chain(shuffled[..250].iter())
+            .copied()
+            .collect();
+        same_with_and_without_hint(&half, &names, &order);
     }
 
     proptest::proptest! {

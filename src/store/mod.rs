@@ -7,6 +7,7 @@ pub mod query;
 mod schema;
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -345,7 +346,7 @@ impl Store {
                 if !text.is_empty() {
                     text.push(',');
                 }
-                text.push_str(&row.to_string());
+                write!(text, "{row}").expect("writing to a String");
             }
             tx.prepare_cached("UPDATE collector SET listed = ?2 WHERE id = ?1")?
                 .execute(params![cid, text])?;
