@@ -44,10 +44,11 @@ pub fn accounts<'h>(
     let mut events = h.events.as_slice();
     let mut changes: Vec<(i64, Status)> = Vec::new();
     keys.map(|&(id, ref k)| {
-        // Skip events of keys left out, then take this key's.
-        let skip = events.partition_point(|e| e.key < id);
+        // Skip events of keys left out, then take this key's: a walk, not a
+        // binary search per key (keys and events are both in key order).
+        let skip = events.iter().take_while(|e| e.key < id).count();
         events = &events[skip..];
-        let n = events.partition_point(|e| e.key == id);
+        let n = events.iter().take_while(|e| e.key == id).count();
         let (mine, rest) = events.split_at(n);
         events = rest;
         let start = status_at(mine.iter().map(|e| (e.at, e.prev)), k.status, w.from);
@@ -58,9 +59,10 @@ pub fn accounts<'h>(
     .collect()
 }
 
-/// Most downtime first, then by key.
+/// Most downtime first, then by key (keys are unique: an unstable sort
+/// gives the one order there is).
 fn by_downtime(rows: &mut [(&KeyRow, Account)]) {
-    rows.sort_by(|a, b| {
+    rows.sort_unstable_by(|a, b| {
         b.1.downtime
             .cmp(&a.1.downtime)
             .then_with(|| a.0.key.cmp(&b.0.key))
