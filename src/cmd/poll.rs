@@ -88,30 +88,25 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         }
     }
 
-    // The snapshot loads while the collectors stream in.
-    let (fetched, snap) = std::thread::scope(|s| {
-        let reading = s.spawn(|| {
-            let fetched = source::fetch_all(&cfg.collectors, &cfg.columns, cfg.parallel);
+    // The snapshot loads while the collectors stream in; then each read is
+    // interned as it arrives, while the others are still streaming.
+    let (tx, arrived) = std::sync::mpsc::channel();
+    let (outcomes, snap) = std::thread::scope(|s| {
+        s.spawn(move || {
+            source::fetch_each(&cfg.collectors, &cfg.columns, cfg.parallel, |i, r| {
+                // The receiver is gone only if the snapshot did not load.
+                let _ = tx.send((i, r));
+            });
             log::debug!("read collectors in {:.3}s", started.elapsed().as_secs_f64());
-            fetched
         });
-        let snap = store.load();
+        let mut snap = store.load()?;
         log::debug!(
             "loaded the snapshot at {:.3}s",
             started.elapsed().as_secs_f64()
         );
-        let fetched = reading
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (fetched, snap)
-    });
-    let mut snap = snap?;
-    let stored = snap.briefs.len();
-    let mut reads: Vec<CollectorRead> = cfg
-        .collectors
-        .iter()
-        .zip(fetched)
-        .map(|(c, r)| {
+        let mut outcomes: Vec<Option<Outcome>> = cfg.collectors.iter().map(|_| None).collect();
+        for (i, r) in arrived {
+            let c = &cfg.collectors[i];
             if let Ok(f) = &r {
                 log::debug!(
                     "collector {}: {} bytes, {} rows",
@@ -120,16 +115,25 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
                     f.rows.len()
                 );
             }
-            CollectorRead {
-                collector: c.name.clone(),
-                outcome: match source::outcome(r, at, cfg.stale_after) {
-                    Ok(parsed) => {
-                        let last = snap.listings.get(&c.name).map_or(&[][..], |l| &l.order);
-                        Outcome::Ok(parsed.intern(&mut snap.table, last))
-                    }
-                    Err(e) => Outcome::Failed(e),
-                },
-            }
+            outcomes[i] = Some(match source::outcome(r, at, cfg.stale_after) {
+                Ok(parsed) => {
+                    let last = snap.listings.get(&c.name).map_or(&[][..], |l| &l.order);
+                    Outcome::Ok(parsed.intern(&mut snap.table, last))
+                }
+                Err(e) => Outcome::Failed(e),
+            });
+        }
+        anyhow::Ok((outcomes, snap))
+    })?;
+    let mut snap = snap;
+    let stored = snap.briefs.len();
+    let mut reads: Vec<CollectorRead> = cfg
+        .collectors
+        .iter()
+        .zip(outcomes)
+        .map(|(c, outcome)| CollectorRead {
+            collector: c.name.clone(),
+            outcome: outcome.expect("every collector was read"),
         })
         .collect();
     log::debug!(

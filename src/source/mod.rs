@@ -172,18 +172,10 @@ pub fn fetch_all(
     cols: &Columns,
     parallel: usize,
 ) -> Vec<Result<Fetched, FetchError>> {
-    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Fetched, FetchError>>>> =
         Mutex::new((0..collectors.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..parallel.clamp(1, collectors.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(c) = collectors.get(i) else { break };
-                let r = fetch(c, cols);
-                results.lock().expect("no panics while held")[i] = Some(r);
-            });
-        }
+    fetch_each(collectors, cols, parallel, |i, r| {
+        results.lock().expect("no panics while held")[i] = Some(r);
     });
     results
         .into_inner()
@@ -191,6 +183,27 @@ pub fn fetch_all(
         .into_iter()
         .map(|r| r.expect("every collector was read"))
         .collect()
+}
+
+/// Every collector, at most `parallel` at once, each result handed to `done`
+/// (with the collector's index in config order) as soon as it is read, on
+/// the thread that read it.
+pub fn fetch_each(
+    collectors: &[Collector],
+    cols: &Columns,
+    parallel: usize,
+    done: impl Fn(usize, Result<Fetched, FetchError>) + Sync,
+) {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..parallel.clamp(1, collectors.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(c) = collectors.get(i) else { break };
+                done(i, fetch(c, cols));
+            });
+        }
+    });
 }
 
 /// What a read gave the poll: its rows, or why it failed. A file older than
