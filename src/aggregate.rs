@@ -68,63 +68,91 @@ struct Acc {
     listed: bool,
 }
 
-/// The verdict for every key that is in the snapshot or in any successful
-/// read. The reads' keys must be interned in `prior.table`.
-pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'a> {
-    let mut acc = vec![Acc::default(); prior.table.len()];
-    for (i, read) in reads.iter().enumerate() {
-        let Some(rows) = read.rows() else { continue };
+/// The sums of the successful reads, added one read at a time in any order
+/// (a poll adds each as it arrives); `verdicts` then judges every key.
+#[derive(Default)]
+pub struct Sums {
+    acc: Vec<Acc>,
+}
+
+impl Sums {
+    /// Adds the rows of the read that is `i`th in config order, from
+    /// `collector`. Its keys must be interned in `prior.table`.
+    pub fn add(&mut self, i: usize, collector: &str, rows: &Rows, prior: &Snapshot) {
+        if self.acc.len() < prior.table.len() {
+            self.acc.resize(prior.table.len(), Acc::default());
+        }
         let nth = u32::try_from(i + 1).expect("fewer than 2^32 collectors");
         for &(id, bps) in &rows.bps {
-            let a = &mut acc[id as usize];
+            let a = &mut self.acc[id as usize];
             a.listed = true;
             if bps > 0 {
                 a.sum = a.sum.saturating_add(bps);
-                // Ties go to the collector first in config order.
-                if a.best == 0 || bps > a.best_bps {
+                // Ties go to the collector first in config order, whatever
+                // the order the reads are added in.
+                if a.best == 0 || bps > a.best_bps || (bps == a.best_bps && nth < a.best) {
                     (a.best, a.best_bps) = (nth, bps);
                 }
-                if a.owner_up == 0 && prior.owner(id) == Some(read.collector.as_str()) {
+                if a.owner_up == 0 && prior.owner(id) == Some(collector) {
                     a.owner_up = nth;
                 }
             }
         }
     }
-    // Failed collectors by name, with what they listed at their last good read.
-    let mut failed: Vec<(&str, Option<&KeySet>)> = reads
-        .iter()
-        .filter(|r| r.rows().is_none())
-        .map(|r| {
-            (
-                r.collector.as_str(),
-                prior.listings.get(&r.collector).map(|l| &l.set),
-            )
-        })
-        .collect();
-    failed.sort_unstable_by_key(|f| f.0);
 
-    acc.iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let id = i as KeyId;
-            if !a.listed && prior.brief(id).is_none() {
-                return None;
-            }
-            Some(if a.best > 0 {
-                // The owner stays while it still reports the key above 0.
-                let nth = if a.owner_up > 0 { a.owner_up } else { a.best };
-                Verdict::Up {
-                    bps: a.sum,
-                    owner: &reads[nth as usize - 1].collector,
-                }
-            } else {
-                match blame(id, prior.owner(id), &failed) {
-                    Some(c) => Verdict::Unknown { blame: c },
-                    None => Verdict::Down,
-                }
+    /// The verdict for every key that is in the snapshot or in any added
+    /// read; `reads` are all of this poll's, in config order.
+    pub fn verdicts<'a>(mut self, reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'a> {
+        self.acc.resize(prior.table.len(), Acc::default());
+        let acc = self.acc;
+        // Failed collectors by name, with what they listed at their last good read.
+        let mut failed: Vec<(&str, Option<&KeySet>)> = reads
+            .iter()
+            .filter(|r| r.rows().is_none())
+            .map(|r| {
+                (
+                    r.collector.as_str(),
+                    prior.listings.get(&r.collector).map(|l| &l.set),
+                )
             })
-        })
-        .collect()
+            .collect();
+        failed.sort_unstable_by_key(|f| f.0);
+
+        acc.iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let id = i as KeyId;
+                if !a.listed && prior.brief(id).is_none() {
+                    return None;
+                }
+                Some(if a.best > 0 {
+                    // The owner stays while it still reports the key above 0.
+                    let nth = if a.owner_up > 0 { a.owner_up } else { a.best };
+                    Verdict::Up {
+                        bps: a.sum,
+                        owner: &reads[nth as usize - 1].collector,
+                    }
+                } else {
+                    match blame(id, prior.owner(id), &failed) {
+                        Some(c) => Verdict::Unknown { blame: c },
+                        None => Verdict::Down,
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// The verdict for every key that is in the snapshot or in any successful
+/// read. The reads' keys must be interned in `prior.table`.
+pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'a> {
+    let mut sums = Sums::default();
+    for (i, read) in reads.iter().enumerate() {
+        if let Some(rows) = read.rows() {
+            sums.add(i, &read.collector, rows, prior);
+        }
+    }
+    sums.verdicts(reads, prior)
 }
 
 /// A failed collector that matters for the key: its owner, or a collector

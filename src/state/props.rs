@@ -76,6 +76,14 @@ proptest! {
             let at = 1000 + 300 * i as i64;
             let reads = reads_of(&mut snap, poll);
             let verdicts = aggregate(&reads, &snap);
+            // Reads added in any order (a poll adds them as they arrive) sum alike.
+            let mut sums = crate::aggregate::Sums::default();
+            for (i, r) in reads.iter().enumerate().rev() {
+                if let Some(rows) = r.rows() {
+                    sums.add(i, &r.collector, rows, &snap);
+                }
+            }
+            prop_assert_eq!(&sums.verdicts(&reads, &snap), &verdicts);
             let changes = step(&snap, &verdicts, at, confirm);
             // As a poll loads it: every key in brief, in full only the unsettled.
             let unsettled = unsettled(&snap, &verdicts);
