@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 
-use crate::aggregate::{aggregate, distrust_empty, CollectorRead, Outcome, Verdict, Verdicts};
+use crate::aggregate::{distrust_empty, CollectorRead, Outcome, Sums, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
 use crate::notify;
@@ -91,7 +91,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     // The snapshot loads while the collectors stream in; then each read is
     // interned as it arrives, while the others are still streaming.
     let (tx, arrived) = std::sync::mpsc::channel();
-    let (outcomes, snap) = std::thread::scope(|s| {
+    let (outcomes, snap, sums) = std::thread::scope(|s| {
         s.spawn(move || {
             source::fetch_each(&cfg.collectors, &cfg.columns, cfg.parallel, |i, r| {
                 // The receiver is gone only if the snapshot did not load.
@@ -105,6 +105,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             started.elapsed().as_secs_f64()
         );
         let mut outcomes: Vec<Option<Outcome>> = cfg.collectors.iter().map(|_| None).collect();
+        let mut sums = Sums::default();
         for (i, r) in arrived {
             let c = &cfg.collectors[i];
             if let Ok(f) = &r {
@@ -118,12 +119,15 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             outcomes[i] = Some(match source::outcome(r, at, cfg.stale_after) {
                 Ok(parsed) => {
                     let last = snap.listings.get(&c.name).map_or(&[][..], |l| &l.order);
-                    Outcome::Ok(parsed.intern(&mut snap.table, last))
+                    let rows = parsed.intern(&mut snap.table, last);
+                    // (A read `distrust_empty` fails below has no rows to add.)
+                    sums.add(i, &c.name, &rows, &snap);
+                    Outcome::Ok(rows)
                 }
                 Err(e) => Outcome::Failed(e),
             });
         }
-        anyhow::Ok((outcomes, snap))
+        anyhow::Ok((outcomes, snap, sums))
     })?;
     let mut snap = snap;
     let stored = snap.briefs.len();
@@ -149,7 +153,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             failed.push(r.collector.as_str());
         }
     }
-    let verdicts = aggregate(&reads, &snap);
+    let verdicts = sums.verdicts(&reads, &snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
     let unsettled = state::unsettled(&snap, &verdicts);
     store.complete(&mut snap, &unsettled)?;
