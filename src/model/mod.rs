@@ -108,7 +108,8 @@ impl Listing {
         Listing { order, set }
     }
 
-    /// What a read listed, in its order.
+    /// What a read listed, in its order (what the store keeps after a poll).
+    #[cfg(test)]
     pub fn of(rows: &Rows) -> Listing {
         Listing {
             order: rows.ids().collect(),
@@ -288,11 +289,6 @@ impl Snapshot {
     /// The collector that owns a stored key.
     pub fn owner(&self, id: KeyId) -> Option<&str> {
         self.brief(id).and_then(|b| b.owner.as_deref())
-    }
-
-    /// Keys stored.
-    pub fn stored(&self) -> usize {
-        self.briefs.iter().flatten().count()
     }
 
     /// The stored state of a key.
