@@ -144,7 +144,9 @@ impl Sums {
 }
 
 /// The verdict for every key that is in the snapshot or in any successful
-/// read. The reads' keys must be interned in `prior.table`.
+/// read, the reads summed in config order (what a poll does as they arrive).
+/// The reads' keys must be interned in `prior.table`.
+#[cfg(test)]
 pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'a> {
     let mut sums = Sums::default();
     for (i, read) in reads.iter().enumerate() {

@@ -254,7 +254,7 @@ pub fn step_key(
             state,
             since,
             unknown_since: None,
-            owner: new_owner.map(Arc::from),
+            owner: owner_after(owner, &prev.owner),
             bps,
             first_seen: prev.first_seen,
             pending: None,
@@ -274,16 +274,21 @@ pub fn step_key(
     // Known again, moved, or a run that was not confirmed: back to plain.
     let new = KeyState {
         unknown_since: None,
-        owner: match (owner, &prev.owner) {
-            (Some(o), Some(p)) if o != &**p => Some(Arc::from(o)),
-            (Some(o), None) => Some(Arc::from(o)),
-            _ => prev.owner.clone(),
-        },
+        owner: owner_after(owner, &prev.owner),
         bps: if kind.is_some() { bps } else { prev.bps },
         pending: None,
         ..prev.clone()
     };
     Some((new, kind.map(|k| event(k, at, Some(prev), new_owner, bps))))
+}
+
+/// The owner after a verdict naming `owner` (`None`: down, the last owner
+/// stays): the previous owner's shared name when it is the same collector.
+fn owner_after(owner: Option<&str>, prev: &Option<Arc<str>>) -> Option<Arc<str>> {
+    match owner {
+        Some(o) if prev.as_deref() != Some(o) => Some(Arc::from(o)),
+        _ => prev.clone(),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

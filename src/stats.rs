@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::model::{KeyId, KeyTable, Rows};
+use crate::model::{KeyId, KeyTable, Pairs, Rows};
 
 /// Header names of the columns that matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,34 +115,31 @@ fn parse_bps(s: &str) -> Option<u64> {
 /// when they are interned (`intern`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
-    text: String,
-    /// Per row: exporter start, exporter end = interface start, interface end, bps.
-    rows: Vec<(usize, usize, usize, u64)>,
+    keys: Pairs,
+    bps: Vec<u64>,
 }
 
 impl Parsed {
     fn push(&mut self, exporter: &str, interface: &str, bps: u64) {
-        let start = self.text.len();
-        self.text.push_str(exporter);
-        let mid = self.text.len();
-        self.text.push_str(interface);
-        self.rows.push((start, mid, self.text.len(), bps));
+        self.keys.push(exporter, interface);
+        self.bps.push(bps);
     }
 
     /// Rows in the file (a key listed twice counts twice).
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.bps.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.bps.is_empty()
     }
 
     /// (exporter, interface, bps) per row, in file order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str, u64)> + '_ {
-        self.rows
+        self.keys
             .iter()
-            .map(|&(a, b, c, bps)| (&self.text[a..b], &self.text[b..c], bps))
+            .zip(&self.bps)
+            .map(|((e, i), &bps)| (e, i, bps))
     }
 
     /// The rows by key id, interning new keys into `table`; rows of the same

@@ -91,7 +91,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     // The snapshot loads while the collectors stream in; then each read is
     // interned as it arrives, while the others are still streaming.
     let (tx, arrived) = std::sync::mpsc::channel();
-    let (outcomes, snap, sums) = std::thread::scope(|s| {
+    let (outcomes, mut snap, sums) = std::thread::scope(|s| {
         s.spawn(move || {
             source::fetch_each(&cfg.collectors, &cfg.columns, cfg.parallel, |i, r| {
                 // The receiver is gone only if the snapshot did not load.
@@ -129,7 +129,6 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         }
         anyhow::Ok((outcomes, snap, sums))
     })?;
-    let mut snap = snap;
     let stored = snap.briefs.len();
     let mut reads: Vec<CollectorRead> = cfg
         .collectors

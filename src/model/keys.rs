@@ -10,13 +10,61 @@ use super::Key;
 /// A key's index in its `KeyTable`.
 pub type KeyId = u32;
 
+/// (exporter, interface) text pairs in one arena, numbered in the order they
+/// were pushed: the key table's texts, and a parsed file's rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairs {
+    text: String,
+    /// Per pair: where the exporter starts, where it ends (= where the
+    /// interface starts), where the interface ends.
+    spans: Vec<[u32; 3]>,
+}
+
+impl Pairs {
+    pub fn with_capacity(pairs: usize, text: usize) -> Pairs {
+        Pairs {
+            text: String::with_capacity(text),
+            spans: Vec::with_capacity(pairs),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Appends a pair; returns its number.
+    pub fn push(&mut self, exporter: &str, interface: &str) -> usize {
+        let offset = |len: usize| u32::try_from(len).expect("key texts under 4 GiB");
+        let start = offset(self.text.len());
+        self.text.push_str(exporter);
+        let mid = offset(self.text.len());
+        self.text.push_str(interface);
+        self.spans.push([start, mid, offset(self.text.len())]);
+        self.spans.len() - 1
+    }
+
+    /// The `i`th pair.
+    pub fn get(&self, i: usize) -> (&str, &str) {
+        let [a, b, c] = self.spans[i];
+        (
+            &self.text[a as usize..b as usize],
+            &self.text[b as usize..c as usize],
+        )
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
 /// Exporter and interface texts, one id each, in one arena.
 #[derive(Clone, Default)]
 pub struct KeyTable {
-    text: String,
-    /// Per id: where the exporter starts, where it ends (= where the
-    /// interface starts), where the interface ends.
-    spans: Vec<[u32; 3]>,
+    pairs: Pairs,
     /// Ids by hash, for the ids below `indexed`: keys added by `push_new`
     /// are indexed at the first look-up that needs them, so a poll whose
     /// files list their keys as the last time never hashes a key.
@@ -36,8 +84,7 @@ impl std::fmt::Debug for KeyTable {
 impl KeyTable {
     pub fn with_capacity(keys: usize) -> KeyTable {
         KeyTable {
-            text: String::with_capacity(keys * 16),
-            spans: Vec::with_capacity(keys),
+            pairs: Pairs::with_capacity(keys, keys * 16),
             index: HashTable::new(),
             indexed: 0,
             hasher: foldhash::fast::FixedState::default(),
@@ -45,11 +92,11 @@ impl KeyTable {
     }
 
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.pairs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.pairs.is_empty()
     }
 
     fn hash(&self, exporter: &str, interface: &str) -> u64 {
@@ -57,7 +104,7 @@ impl KeyTable {
     }
 
     fn parts(&self, id: KeyId) -> (&str, &str) {
-        parts(&self.text, &self.spans, id)
+        self.pairs.get(id as usize)
     }
 
     pub fn exporter(&self, id: KeyId) -> &str {
@@ -76,7 +123,7 @@ impl KeyTable {
 
     /// Whether `id` is this key: a comparison of texts, no hashing.
     pub fn is(&self, id: KeyId, exporter: &str, interface: &str) -> bool {
-        (id as usize) < self.spans.len() && self.parts(id) == (exporter, interface)
+        (id as usize) < self.len() && self.parts(id) == (exporter, interface)
     }
 
     /// The id of an indexed key whose hash is `hash`.
@@ -90,7 +137,7 @@ impl KeyTable {
     pub fn get(&self, exporter: &str, interface: &str) -> Option<KeyId> {
         self.find(self.hash(exporter, interface), exporter, interface)
             .or_else(|| {
-                (self.indexed..self.spans.len())
+                (self.indexed..self.len())
                     .map(|i| i as KeyId)
                     .find(|&id| self.is(id, exporter, interface))
             })
@@ -103,68 +150,38 @@ impl KeyTable {
     /// The key's id, adding it when it is new (ids are given out in order).
     pub fn intern(&mut self, exporter: &str, interface: &str) -> KeyId {
         self.index_all();
-        let hash = self.hash(exporter, interface);
-        match self.find(hash, exporter, interface) {
-            Some(id) => id,
-            None => self.add(hash, exporter, interface),
+        if let Some(id) = self.find(self.hash(exporter, interface), exporter, interface) {
+            return id;
         }
+        let id = self.push_new(exporter, interface);
+        self.index_all();
+        id
     }
 
     /// Adds a key known not to be in the table yet (keys read from a source
-    /// that keeps them unique), without looking for it, and without
-    /// indexing it until a look-up needs it.
+    /// that keeps them unique: the caller's promise, not checked), without
+    /// looking for it, and without indexing it until a look-up needs it.
     pub fn push_new(&mut self, exporter: &str, interface: &str) -> KeyId {
-        debug_assert!(self.get(exporter, interface).is_none());
-        self.append(exporter, interface)
+        KeyId::try_from(self.pairs.push(exporter, interface)).expect("fewer than 2^32 keys")
     }
 
-    fn append(&mut self, exporter: &str, interface: &str) -> KeyId {
-        let id = KeyId::try_from(self.spans.len()).expect("fewer than 2^32 keys");
-        let offset = |len: usize| u32::try_from(len).expect("key texts under 4 GiB");
-        let start = offset(self.text.len());
-        self.text.push_str(exporter);
-        let mid = offset(self.text.len());
-        self.text.push_str(interface);
-        self.spans.push([start, mid, offset(self.text.len())]);
-        id
-    }
-
-    /// Indexes the keys added by `push_new` since the last look-up.
+    /// Indexes the keys added since the last look-up (by `push_new`, or by
+    /// `intern` itself).
     fn index_all(&mut self) {
-        if self.indexed == self.spans.len() {
-            return;
-        }
         // The index grows without `self`: rehashing reads the texts directly.
-        let (text, spans, hasher) = (&self.text, &self.spans, &self.hasher);
-        let rehash = |&other: &KeyId| hasher.hash_one(parts(text, spans, other));
-        self.index.reserve(spans.len() - self.indexed, rehash);
-        for id in self.indexed..spans.len() {
-            let id = id as KeyId;
+        let (pairs, hasher) = (&self.pairs, &self.hasher);
+        let rehash = |&other: &KeyId| hasher.hash_one(pairs.get(other as usize));
+        self.index.reserve(pairs.len() - self.indexed, rehash);
+        for id in self.indexed..pairs.len() {
             self.index
-                .insert_unique(hasher.hash_one(parts(text, spans, id)), id, rehash);
+                .insert_unique(hasher.hash_one(pairs.get(id)), id as KeyId, rehash);
         }
-        self.indexed = spans.len();
-    }
-
-    fn add(&mut self, hash: u64, exporter: &str, interface: &str) -> KeyId {
-        let id = self.append(exporter, interface);
-        let (text, spans, hasher) = (&self.text, &self.spans, &self.hasher);
-        self.index.insert_unique(hash, id, |&other| {
-            hasher.hash_one(parts(text, spans, other))
-        });
-        self.indexed = spans.len();
-        id
+        self.indexed = pairs.len();
     }
 
     pub fn intern_key(&mut self, key: &Key) -> KeyId {
         self.intern(&key.exporter, &key.interface)
     }
-}
-
-/// A key's exporter and interface from the arena and the spans.
-fn parts<'a>(text: &'a str, spans: &[[u32; 3]], id: KeyId) -> (&'a str, &'a str) {
-    let [a, b, c] = spans[id as usize];
-    (&text[a as usize..b as usize], &text[b as usize..c as usize])
 }
 
 /// A set of key ids: a collector's listing.
@@ -204,16 +221,6 @@ impl KeySet {
     /// The ids in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = KeyId> + '_ {
         bits(self.words.iter().copied())
-    }
-
-    /// Ids in `self` and not in `other`, ascending.
-    pub fn minus<'a>(&'a self, other: &'a KeySet) -> impl Iterator<Item = KeyId> + 'a {
-        bits(
-            self.words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| w & !other.words.get(i).copied().unwrap_or(0)),
-        )
     }
 }
 
@@ -262,14 +269,11 @@ mod tests {
     }
 
     #[test]
-    fn key_set_counts_iterates_in_order_and_subtracts() {
+    fn key_set_counts_and_iterates_in_order() {
         let a: KeySet = [3, 64, 200, 3, 0].into_iter().collect();
         assert_eq!(a.len(), 4);
         assert_eq!(a.iter().collect::<Vec<_>>(), [0, 3, 64, 200]);
         assert!(a.contains(64) && !a.contains(65) && !a.contains(100_000));
-        let b: KeySet = [3, 65].into_iter().collect();
-        assert_eq!(a.minus(&b).collect::<Vec<_>>(), [0, 64, 200]);
-        assert_eq!(b.minus(&a).collect::<Vec<_>>(), [65]);
     }
 
     proptest! {

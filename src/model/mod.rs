@@ -5,7 +5,7 @@ mod keys;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use keys::{KeyId, KeySet, KeyTable};
+pub use keys::{KeyId, KeySet, KeyTable, Pairs};
 
 /// One exporter, or one exporter interface when the file has an interface column.
 /// `interface` is empty when no interface column is configured.

@@ -28,33 +28,28 @@ impl History {
         // reads the keys.
         let last = store.last_event()?.unwrap_or(from);
         let mid = from.saturating_add(last.saturating_sub(from) / 2 + 1);
-        let halves = [(from, mid), (mid, i64::MAX)]
-            .map(|range| -> Result<_> { Ok((Store::open_existing(store.path())?, range)) });
-        let (keys, halves) = std::thread::scope(|s| {
-            let readers: Vec<_> = halves
-                .into_iter()
-                .map(|half| {
-                    s.spawn(move || {
-                        let (reader, (a, b)) = half?;
-                        // In time order (the table's); grouped by key here, in parallel.
-                        let events = group_by_key(reader.events_between(a, b, collectors)?);
-                        log::trace!(
-                            "events from {a} read at {:.3}s",
-                            started.elapsed().as_secs_f64()
-                        );
-                        Ok(events)
-                    })
+        let path = store.path();
+        let (keys, first, second) = std::thread::scope(|s| {
+            let half = |a: i64, b: i64| {
+                s.spawn(move || -> Result<Vec<EventRow>> {
+                    let reader = Store::open_existing(path)?;
+                    // In time order (the table's); grouped by key here, in parallel.
+                    let events = group_by_key(reader.events_between(a, b, collectors)?);
+                    log::trace!(
+                        "events from {a} read at {:.3}s",
+                        started.elapsed().as_secs_f64()
+                    );
+                    Ok(events)
                 })
-                .collect();
+            };
+            let (first, second) = (half(from, mid), half(mid, i64::MAX));
             let keys = store.keys();
             log::trace!("keys read at {:.3}s", started.elapsed().as_secs_f64());
-            let halves: Vec<Result<Vec<EventRow>>> = readers
-                .into_iter()
-                .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect();
-            (keys, halves)
+            let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            };
+            (keys, join(first), join(second))
         });
-        let [first, second]: [Result<Vec<EventRow>>; 2] = halves.try_into().expect("two halves");
         Ok(History {
             keys: keys?,
             events: merge_by_key(first?, second?),

@@ -7,7 +7,6 @@ mod ssh;
 
 use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::config::{ByteSize, Collector, Dur, Source};
 use crate::stats::{self, Columns, ParseError, Parsed};
@@ -166,25 +165,6 @@ pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
     }
 }
 
-/// Every collector, at most `parallel` at once; results in config order.
-pub fn fetch_all(
-    collectors: &[Collector],
-    cols: &Columns,
-    parallel: usize,
-) -> Vec<Result<Fetched, FetchError>> {
-    let results: Mutex<Vec<Option<Result<Fetched, FetchError>>>> =
-        Mutex::new((0..collectors.len()).map(|_| None).collect());
-    fetch_each(collectors, cols, parallel, |i, r| {
-        results.lock().expect("no panics while held")[i] = Some(r);
-    });
-    results
-        .into_inner()
-        .expect("no panics while held")
-        .into_iter()
-        .map(|r| r.expect("every collector was read"))
-        .collect()
-}
-
 /// Every collector, at most `parallel` at once, each result handed to `done`
 /// (with the collector's index in config order) as soon as it is read, on
 /// the thread that read it.
@@ -230,6 +210,8 @@ pub fn outcome(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
     fn fetched(mtime: Option<i64>) -> Result<Fetched, FetchError> {
@@ -280,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn fetch_all_keeps_config_order_whatever_the_parallelism() {
+    fn fetch_each_hands_every_result_over_with_its_config_index() {
         let dir = tempfile::tempdir().unwrap();
         let collectors: Vec<Collector> = (0..5)
             .map(|i| {
@@ -300,11 +282,19 @@ mod tests {
             })
             .collect();
         for parallel in [1, 2, 8] {
-            let got: Vec<u64> = fetch_all(&collectors, &Columns::default(), parallel)
-                .into_iter()
-                .map(|r| r.unwrap().rows.iter().map(|row| row.2).sum())
-                .collect();
-            assert_eq!(got, vec![0, 1, 2, 3, 4], "parallel {parallel}");
+            // Collector i's file says i bps.
+            let got = Mutex::new(Vec::new());
+            fetch_each(&collectors, &Columns::default(), parallel, |i, r| {
+                let bps: u64 = r.unwrap().rows.iter().map(|row| row.2).sum();
+                got.lock().unwrap().push((i, bps));
+            });
+            let mut got = got.into_inner().unwrap();
+            got.sort();
+            assert_eq!(
+                got,
+                [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)],
+                "parallel {parallel}"
+            );
         }
     }
 

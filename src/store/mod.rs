@@ -122,7 +122,8 @@ impl Store {
             last_poll: self.last_poll()?,
             ..Snapshot::default()
         };
-        let mut names: HashMap<i64, Arc<str>> = HashMap::new();
+        // Owners by collector row id (small numbers): no hashing per key.
+        let mut owners: Vec<Option<Arc<str>>> = Vec::new();
         let mut listed: Vec<(Arc<str>, String)> = Vec::new();
         let mut stmt = self
             .conn
@@ -142,7 +143,11 @@ impl Store {
             if let Some(text) = r.get::<_, Option<String>>(6)? {
                 listed.push((name.clone(), text));
             }
-            names.insert(id, name);
+            let i = usize::try_from(id).context("a negative collector id")?;
+            if i >= owners.len() {
+                owners.resize(i + 1, None);
+            }
+            owners[i] = Some(name);
         }
         let count: i64 = self
             .conn
@@ -151,15 +156,6 @@ impl Store {
         snap.briefs.reserve(count as usize);
         self.db_ids.clear();
         self.db_ids.reserve(count as usize);
-        // Owners by collector row id (small numbers): no hashing per key.
-        let mut owners: Vec<Option<Arc<str>>> = Vec::new();
-        for (&id, name) in &names {
-            let i = usize::try_from(id).context("a negative collector id")?;
-            if i >= owners.len() {
-                owners.resize(i + 1, None);
-            }
-            owners[i] = Some(name.clone());
-        }
         // Plain columns: cheaper to read than an expression of them.
         let mut stmt = self.conn.prepare(
             "SELECT id, exporter, interface, state, unknown_since, pending_state, owner \
@@ -229,10 +225,7 @@ impl Store {
             }
             return Ok(());
         }
-        let mut set = KeySet::default();
-        wanted.iter().for_each(|&id| {
-            set.insert(id);
-        });
+        let set: KeySet = wanted.into_iter().collect();
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {KEY_STATE}, id FROM key ORDER BY id"))?;
@@ -253,6 +246,7 @@ impl Store {
     }
 
     /// `load`, then every key in full.
+    #[cfg(test)]
     pub fn load_full(&mut self) -> Result<Snapshot> {
         let mut snap = self.load()?;
         let all: Vec<KeyId> = (0..snap.table.len() as KeyId).collect();

@@ -161,7 +161,6 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-
     use proptest::prelude::*;
 
     use super::*;
