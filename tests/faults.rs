@@ -184,20 +184,9 @@ fn permission_denied_over_sftp() {
         eprintln!("SKIPPED permission_denied_over_sftp: needs root to log in as another account");
         return;
     }
-    let user = "fcstats-test";
-    if !std::process::Command::new("id")
-        .arg(user)
-        .output()
-        .unwrap()
-        .status
-        .success()
-    {
-        assert!(std::process::Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", user])
-            .status()
-            .unwrap()
-            .success());
-    }
+    // Dropped last, after the sshd its sessions ran under.
+    let account = common::account::Account::create();
+    let user = account.name.as_str();
     let w = Workdir::new();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(w.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -17,9 +17,26 @@ struct Two {
 
 impl Two {
     fn new(a_rows: &[(&str, u64)], b_rows: &[(&str, u64)]) -> Two {
+        Two::build(a_rows, b_rows, false)
+    }
+
+    /// fc-a serves SFTP through a gate (`Sshd::arm_gate`).
+    fn with_gate_on_a(a_rows: &[(&str, u64)], b_rows: &[(&str, u64)]) -> Two {
+        Two::build(a_rows, b_rows, true)
+    }
+
+    fn build(a_rows: &[(&str, u64)], b_rows: &[(&str, u64)], gate_a: bool) -> Two {
         let w = Workdir::new();
         let key = w.keygen("client");
-        let a = Sshd::with_key(&w, "fc-a", &key);
+        let a = Sshd::start(
+            &w,
+            "fc-a",
+            SshdOptions {
+                authorized_keys: &[&key],
+                password_auth: false,
+                sftp_gate: gate_a,
+            },
+        );
         let b = Sshd::with_key(&w, "fc-b", &key);
         w.write("known_hosts", a.known_hosts_line() + &b.known_hosts_line());
         let fa = w.write("fc-a.txt", stats_file(a_rows));
@@ -303,38 +320,12 @@ fn a_cut_file_or_a_missing_column_fails_that_collector_with_the_line() {
 #[test]
 fn password_authentication_works() {
     if !is_root() {
-        eprintln!(
-            "SKIPPED password_authentication_works: needs root to create the account fcstats-test"
-        );
+        eprintln!("SKIPPED password_authentication_works: needs root to create a test account");
         return;
     }
-    let user = "fcstats-test";
-    let exists = std::process::Command::new("id")
-        .arg(user)
-        .output()
-        .unwrap()
-        .status
-        .success();
-    if !exists {
-        let ok = std::process::Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", user])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "useradd failed");
-    }
-    let mut chpasswd = std::process::Command::new("chpasswd")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    chpasswd
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{user}:fc-Secret-42\n").as_bytes())
-        .unwrap();
-    assert!(chpasswd.wait().unwrap().success());
-
+    // Dropped last, after the sshd its sessions ran under.
+    let account = common::account::Account::create();
+    let user = account.name.as_str();
     let w = Workdir::new();
     let sshd = Sshd::start(
         &w,
@@ -342,6 +333,7 @@ fn password_authentication_works() {
         SshdOptions {
             authorized_keys: &[],
             password_auth: true,
+            sftp_gate: false,
         },
     );
     w.write("known_hosts", sshd.known_hosts_line());
@@ -364,19 +356,24 @@ fn password_authentication_works() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("authentication failed for user fcstats-test (tried password)"),
+        stderr.contains(&format!(
+            "authentication failed for user {user} (tried password)"
+        )),
         "{stderr}"
     );
     assert!(!stderr.contains("wrong"), "the password leaked: {stderr}");
 
     let a_minute_on = format!("@{}", chrono::Utc::now().timestamp() + 60);
     let mut cmd = w.command(&["poll", "--at", &a_minute_on]);
-    cmd.env("FC_PW", "fc-Secret-42");
+    cmd.env("FC_PW", &account.password);
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("1 keys: 1 up, 0 down"), "{stderr}");
-    assert!(!stderr.contains("fc-Secret-42"));
+    assert!(
+        !stderr.contains(&account.password),
+        "the password leaked: {stderr}"
+    );
 }
 
 #[test]
@@ -583,35 +580,42 @@ fn a_file_larger_than_max_bytes_is_refused() {
 
 #[test]
 fn a_server_killed_in_the_middle_of_a_transfer_fails_only_its_collector() {
-    let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
+    let t = Two::with_gate_on_a(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
     t.poll_at(T1).expect_code(0);
-    // A big file, so that the transfer (paced by the parser) takes a while.
-    let names: Vec<String> = (0..400_000)
+    // A file of about 10 MB (100,000 rows of ~100 bytes), far more than the
+    // first MiB the gate lets through.
+    let names: Vec<String> = (0..100_000)
         .map(|i| format!("10.{}.{}.{}", 1 + i / 62_500, i / 250 % 250, i % 250))
         .collect();
     let mut rows: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 5)).collect();
     rows.push(("10.0.0.1", 500));
     t.serve("fc-a", &rows);
-    t.w.edit("config.yaml", |c| {
-        c.replace("  retries: 0\n", "  retries: 0\n  max_bytes: 1GiB\n")
-    });
+    let flowing = t.a.arm_gate();
     let child =
         t.w.command(&["poll", "--at", T2])
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-    std::thread::sleep(Duration::from_millis(900));
-    // Kill fc-a's per-connection sshd processes (the listener stays up).
+    // The kill comes once the first MiB is known to have gone out, while the
+    // rest is held back: the transfer is under way and cannot have ended.
+    let waited = std::time::Instant::now();
+    while !flowing.exists() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the transfer never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Kill fc-a's per-connection sshd processes and their children (the
+    // listener stays up), then open the gate so that nothing lingers.
     let pid = std::fs::read_to_string(t.w.path("fc-a-sshd.pid")).unwrap();
-    std::process::Command::new("pkill")
-        .args(["-KILL", "-P", pid.trim()])
-        .status()
-        .unwrap();
+    common::kill_descendants(pid.trim().parse().unwrap());
+    std::fs::remove_file(&flowing).unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("fcstats: error: collector fc-a failed: "),
+        stderr.contains("fcstats: error: collector fc-a failed: the SSH connection broke"),
         "{stderr}"
     );
     assert_eq!(

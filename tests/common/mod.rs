@@ -2,6 +2,8 @@
 //! `sshd` collectors on 127.0.0.1 with generated keys.
 #![allow(dead_code)]
 
+pub mod account;
+
 use std::fmt;
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -212,6 +214,31 @@ fn quiet(cmd: &mut Command) -> Child {
         .unwrap()
 }
 
+/// SIGKILL to every descendant of `pid` (children first found, then theirs),
+/// not to `pid` itself.
+pub fn kill_descendants(pid: u32) {
+    let mut found = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(parent) = todo.pop() {
+        let out = Command::new("pgrep")
+            .args(["-P", &parent.to_string()])
+            .output()
+            .unwrap();
+        for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let child: u32 = child.parse().unwrap();
+            found.push(child);
+            todo.push(child);
+        }
+    }
+    for p in found {
+        Command::new("kill")
+            .args(["-KILL", &p.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .ok();
+    }
+}
+
 pub fn current_user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
@@ -228,12 +255,42 @@ pub struct Sshd {
     /// `ssh-ed25519 AAAA...` of its host key.
     pub host_key: String,
     config: PathBuf,
+    gate: Option<PathBuf>,
 }
 
 pub struct SshdOptions<'a> {
     pub authorized_keys: &'a [&'a Path],
     pub password_auth: bool,
+    /// Serve SFTP through a gate (see `Sshd::arm_gate`).
+    pub sftp_gate: bool,
 }
+
+/// The gate's SFTP subsystem: plain sftp-server until `GATE.arm` exists; then
+/// the server's answers pass until the first MiB has gone out, `GATE.flowing`
+/// is created, and the rest is held back until that file is removed. A test
+/// thereby knows a transfer is under way, and that it cannot end meanwhile.
+const SFTP_GATE: &str = r#"#!/usr/bin/perl
+# perl-base is essential on Debian, so this runs on any machine with sshd.
+my $gate = $0;
+exec "SFTP_SERVER" unless -e "$gate.arm";
+open(my $server, "-|", "SFTP_SERVER") or die "sftp-server: $!";
+binmode $server; binmode STDOUT;
+my ($sent, $buf) = (0, "");
+while (my $n = sysread($server, $buf, 65536)) {
+    my $off = 0;
+    while ($off < $n) {
+        my $w = syswrite(STDOUT, $buf, $n - $off, $off);
+        exit 0 unless defined $w;
+        $off += $w;
+    }
+    $sent += $n;
+    if ($sent >= 1048576) {
+        open(my $f, ">", "$gate.flowing") or die; close $f;
+        select(undef, undef, undef, 0.05) while -e "$gate.flowing";
+        exit 0;
+    }
+}
+"#;
 
 impl Sshd {
     /// Starts `sshd -D` with a fresh host key under `w`, named `name`.
@@ -257,6 +314,17 @@ impl Sshd {
         }
         fs::write(&authorized, keys).unwrap();
         let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let sftp = if opts.sftp_gate {
+            let gate = w.write(
+                &format!("{name}-sftp-gate"),
+                SFTP_GATE.replace("SFTP_SERVER", SFTP_SERVER),
+            );
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&gate, fs::Permissions::from_mode(0o755)).unwrap();
+            gate
+        } else {
+            PathBuf::from(SFTP_SERVER)
+        };
         let config = w.path(&format!("{name}-sshd_config"));
         let what = format!(
             "sshd (run `{SSHD} -D -e -f {}` by hand to see why)",
@@ -269,11 +337,12 @@ impl Sshd {
                     "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
                      AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
                      PasswordAuthentication {}\nKbdInteractiveAuthentication no\n\
-                     Subsystem sftp {SFTP_SERVER}\nLogLevel ERROR\n",
+                     Subsystem sftp {}\nLogLevel ERROR\n",
                     host_key.display(),
                     w.path(&format!("{name}-sshd.pid")).display(),
                     authorized.display(),
                     yes_no(opts.password_auth),
+                    sftp.display(),
                 ),
             )
             .unwrap();
@@ -284,7 +353,17 @@ impl Sshd {
             port,
             host_key: host_pub,
             config,
+            gate: opts.sftp_gate.then_some(sftp),
         }
+    }
+
+    /// Arms the SFTP gate: the next transfer stops after its first MiB.
+    /// Returns the file whose appearance says so; removing it lets the
+    /// transfer go on.
+    pub fn arm_gate(&self) -> PathBuf {
+        let gate = self.gate.as_ref().expect("started with sftp_gate: true");
+        fs::write(gate.with_extension("arm"), "").unwrap();
+        gate.with_extension("flowing")
     }
 
     /// An sshd accepting `key` only.
@@ -295,6 +374,7 @@ impl Sshd {
             SshdOptions {
                 authorized_keys: &[key],
                 password_auth: false,
+                sftp_gate: false,
             },
         )
     }
