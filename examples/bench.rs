@@ -133,15 +133,31 @@ fn used_bytes(db: &Path) -> Result<i64> {
     Ok(c.query_row("SELECT sum(pgsize - unused) FROM dbstat", [], |r| r.get(0))?)
 }
 
+/// An account this run created, removed again when the run ends.
+struct Created(String);
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        let ok = Command::new("userdel")
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("bench: could not remove the account {}", self.0);
+        }
+    }
+}
+
 /// The account the floor and the polls log in as. As root: `fcstats-bench`
-/// (created when missing) with /bin/sh, so that no shell startup file of
-/// root's weighs on either side; otherwise the current user.
-fn bench_user(dir: &Path) -> Result<String> {
+/// (created when missing, with no password, and removed at the end) with
+/// /bin/sh, so that no shell startup file of root's weighs on either side;
+/// otherwise the current user.
+fn bench_user(dir: &Path) -> Result<(String, Option<Created>)> {
     let me = String::from_utf8(Command::new("id").arg("-un").output()?.stdout)?
         .trim()
         .to_owned();
     if me != "root" {
-        return Ok(me);
+        return Ok((me, None));
     }
     let name = "fcstats-bench";
     let exists = Command::new("id")
@@ -150,6 +166,7 @@ fn bench_user(dir: &Path) -> Result<String> {
         .stderr(Stdio::null())
         .status()?
         .success();
+    let mut created = None;
     if !exists {
         let ok = Command::new("useradd")
             .args([
@@ -163,6 +180,9 @@ fn bench_user(dir: &Path) -> Result<String> {
             ])
             .status()?
             .success();
+        if ok {
+            created = Some(Created(name.to_owned()));
+        }
         // A locked account ("!") may not log in even with a key.
         let ok = ok
             && Command::new("usermod")
@@ -175,7 +195,7 @@ fn bench_user(dir: &Path) -> Result<String> {
     }
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-    Ok(name.to_owned())
+    Ok((name.to_owned(), created))
 }
 
 fn main() -> Result<()> {
@@ -279,7 +299,8 @@ fn main() -> Result<()> {
         d.join("known_hosts"),
         format!("[127.0.0.1]:{port} {}\n", host_pub.join(" ")),
     )?;
-    let user = bench_user(d)?;
+    // `_created` lives to the end of main: the account goes after the last poll.
+    let (user, _created) = bench_user(d)?;
 
     // 3. The floor (OpenSSH copying the same files, in parallel) and the
     // polls through fcstats.
