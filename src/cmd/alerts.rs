@@ -41,7 +41,7 @@ fn list(db: &Path) -> Result<Report> {
                 ]
             })
             .collect(),
-        note: None,
+        note: vec![],
     })
 }
 
@@ -82,7 +82,7 @@ fn test(cfg: &Config) -> Result<(Report, bool)> {
         Report {
             columns: vec!["sink", "result"],
             rows,
-            note: None,
+            note: vec![],
         },
         all_ok,
     ))

@@ -3,7 +3,7 @@
 
 mod csv;
 pub(crate) mod json;
-mod table;
+pub(crate) mod table;
 mod tsv;
 
 use std::io::{IsTerminal, Write};
@@ -60,8 +60,9 @@ pub struct Report {
     /// Field names (SPEC §6); stable for scripts.
     pub columns: Vec<&'static str>,
     pub rows: Vec<Vec<Value>>,
-    /// A line under the table for people; machine formats leave it out.
-    pub note: Option<String>,
+    /// A line under the table for people, in parts (times among them are
+    /// shown like the table's); machine formats leave it out. Empty: none.
+    pub note: Vec<Value>,
 }
 
 pub trait Format {
@@ -83,7 +84,9 @@ pub enum FormatName {
 
 pub fn formatter(name: FormatName) -> Box<dyn Format> {
     match name {
-        FormatName::Table => Box::new(table::Table),
+        FormatName::Table => Box::new(table::Table {
+            width: table::terminal_width(),
+        }),
         FormatName::Json => Box::new(json::Json),
         FormatName::Csv => Box::new(csv::Csv),
         FormatName::Tsv => Box::new(tsv::Tsv),

@@ -1,27 +1,82 @@
-//! For people: comfy-table fitted to the terminal, local time, durations
-//! like `1h 20m`, `-` for nothing. No colour.
+//! For people: comfy-table fitted to the terminal (or to `$COLUMNS`), local
+//! time with the zone said once under the table, durations like `1h 20m`,
+//! `-` for nothing, column names without the machine formats' unit suffixes.
+//! No colour.
 
-use chrono::{Local, TimeZone};
+use chrono::{Local, Offset, TimeZone};
 use comfy_table::{presets, ContentArrangement, Table as Grid, TableComponent};
 
 use super::{human_duration, Format, Report, Value};
 
-pub struct Table;
+pub struct Table {
+    /// Fit the table to this many columns; `None`: no limit.
+    pub width: Option<u16>,
+}
+
+/// The width to fit tables to: `$COLUMNS` when set to a positive number, else
+/// the terminal's, else none. A terminal that reports a width of 0 (a pty
+/// nobody sized: `script`, `podman run -t` from a script, some `kubectl exec
+/// -t`) means no limit, not one character per column.
+pub fn terminal_width() -> Option<u16> {
+    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok());
+    from_env
+        .or_else(|| Grid::new().width())
+        .filter(|w| *w > 0)
+}
+
+fn local_time(t: i64) -> String {
+    Local
+        .timestamp_opt(t, 0)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// `UTC`, or `UTC+01:00`: the local zone's offset at `t`.
+fn zone(t: i64) -> String {
+    let secs = Local
+        .timestamp_opt(t, 0)
+        .single()
+        .map_or(0, |t| t.offset().fix().local_minus_utc());
+    if secs == 0 {
+        return "UTC".into();
+    }
+    let sign = if secs < 0 { '-' } else { '+' };
+    let m = secs.abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+}
 
 fn cell(v: &Value) -> String {
     match v {
         Value::Text(s) if s.is_empty() => "-".into(),
         Value::Text(s) => s.clone(),
         Value::Int(n) => n.to_string(),
-        Value::Time(Some(t)) => Local
-            .timestamp_opt(*t, 0)
-            .single()
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_else(|| t.to_string()),
+        Value::Time(Some(t)) => local_time(*t),
         Value::Secs(s) => human_duration(*s),
         Value::Pct(Some(p)) => format!("{p:.2}%"),
         Value::Time(None) | Value::Pct(None) => "-".into(),
     }
+}
+
+/// `downtime_s` → `downtime`, `availability_pct` → `availability`: the unit
+/// shows in each cell (`1h 20m`, `99.50%`).
+fn header(column: &str) -> &str {
+    column
+        .strip_suffix("_s")
+        .or_else(|| column.strip_suffix("_pct"))
+        .unwrap_or(column)
+}
+
+/// The first time anywhere in the report, to name the zone times are shown in.
+fn first_time(r: &Report) -> Option<i64> {
+    r.rows
+        .iter()
+        .flatten()
+        .chain(&r.note)
+        .find_map(|v| match v {
+            Value::Time(Some(t)) => Some(*t),
+            _ => None,
+        })
 }
 
 impl Format for Table {
@@ -31,8 +86,14 @@ impl Format for Table {
         grid.load_preset(presets::NOTHING)
             .set_style(TableComponent::HeaderLines, '─')
             .set_style(TableComponent::MiddleHeaderIntersections, ' ')
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(r.columns.iter().map(|c| c.to_string()));
+            .force_no_tty()
+            .set_header(r.columns.iter().map(|c| header(c)));
+        match self.width {
+            Some(w) => grid
+                .set_width(w)
+                .set_content_arrangement(ContentArrangement::Dynamic),
+            None => grid.set_content_arrangement(ContentArrangement::Disabled),
+        };
         for row in &r.rows {
             grid.add_row(row.iter().map(cell));
         }
@@ -41,8 +102,21 @@ impl Format for Table {
         } else {
             format!("{grid}\n")
         };
-        if let Some(note) = &r.note {
-            out.push_str(note);
+        let note: String = r
+            .note
+            .iter()
+            .map(|v| match v {
+                Value::Text(s) => s.clone(),
+                v => cell(v),
+            })
+            .collect();
+        let zone = first_time(r).map(|t| format!("times in {}", zone(t)));
+        let footer: Vec<String> = [Some(note).filter(|n| !n.is_empty()), zone]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !footer.is_empty() {
+            out.push_str(&footer.join("; "));
             out.push('\n');
         }
         out.into_bytes()

@@ -1,4 +1,5 @@
 use super::*;
+use chrono::TimeZone;
 
 fn sample() -> Report {
     Report {
@@ -25,7 +26,7 @@ fn sample() -> Report {
                 Value::Pct(None),
             ],
         ],
-        note: Some("a note for people".into()),
+        note: vec![Value::text("a note for people")],
     }
 }
 
@@ -69,13 +70,54 @@ fn json_is_one_array_of_objects() {
     assert_eq!(formatter(FormatName::Json).render(&empty, true), b"[]\n");
 }
 
+fn table(width: Option<u16>) -> String {
+    String::from_utf8(table::Table { width }.render(&sample(), true)).unwrap()
+}
+
 #[test]
 fn table_is_for_people() {
-    let t = render(FormatName::Table, true);
+    let t = table(None);
     assert!(t.contains("1h 20m"), "{t}");
     assert!(t.contains("99.50%"), "{t}");
-    assert!(t.ends_with("a note for people\n"), "{t}");
     assert!(!t.contains("2026-11-23T10:00:00Z"), "{t}");
+    // Column names without the machine formats' unit suffixes.
+    let head = t.lines().next().unwrap();
+    assert_eq!(
+        head.split_whitespace().collect::<Vec<_>>(),
+        ["exporter", "interface", "at", "outage", "availability"]
+    );
+    // The note, then the zone the times are in, once.
+    let zone = chrono::Local
+        .timestamp_opt(1_795_428_000, 0)
+        .unwrap()
+        .format("%:z")
+        .to_string();
+    let zone = if zone == "+00:00" {
+        "UTC".to_string()
+    } else {
+        format!("UTC{zone}")
+    };
+    assert!(
+        t.ends_with(&format!("a note for people; times in {zone}\n")),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_table_without_a_width_is_never_squeezed() {
+    // 2 rows + header + rule + footer: every row on one line.
+    let t = table(None);
+    assert_eq!(t.lines().count(), 5, "{t}");
+    assert!(t.contains("say \"hi\",\tthere"), "{t}");
+}
+
+#[test]
+fn a_table_with_a_width_is_fitted_to_it() {
+    let t = table(Some(40));
+    assert!(t.lines().count() > 5, "{t}");
+    for line in t.lines().filter(|l| !l.starts_with("a note")) {
+        assert!(line.chars().count() <= 40, "{line:?} in\n{t}");
+    }
 }
 
 #[test]

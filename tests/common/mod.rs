@@ -101,6 +101,7 @@ impl Workdir {
             .env_remove("FCSTATS_CONFIG")
             .env_remove("FCSTATS_DB")
             .env_remove("RUST_LOG")
+            .env_remove("COLUMNS")
             .stdin(Stdio::null());
         cmd
     }

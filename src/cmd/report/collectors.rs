@@ -27,7 +27,7 @@ pub fn build(rows: &[CollectorRow], configured: &[&str], last: Option<PollRow>) 
     Report {
         columns: vec!["collector", "state", "since", "last_ok", "last_error"],
         rows,
-        note: None,
+        note: vec![],
     }
 }
 

@@ -100,7 +100,7 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
                 ]
             })
             .collect(),
-        note: None,
+        note: vec![],
     }
 }
 
@@ -124,7 +124,7 @@ pub fn total(accts: &[(&KeyRow, Account)]) -> Report {
             Value::Pct(availability(observed, downtime)),
             Value::Secs(sum(|a| a.unobserved)),
         ]],
-        note: None,
+        note: vec![],
     }
 }
 

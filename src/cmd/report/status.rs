@@ -10,7 +10,6 @@ use crate::model::Status;
 use crate::output::{Report, Value};
 use crate::store::query::{CollectorRow, KeyRow, PollRow};
 use crate::store::Store;
-use crate::time::rfc3339;
 
 fn matches(s: Status, f: StateFilter) -> bool {
     matches!(
@@ -35,32 +34,35 @@ fn rank(s: Status) -> u8 {
 }
 
 /// The last poll and its failed collectors, for people.
-pub fn last_poll_note(poll: Option<PollRow>, collectors: &[CollectorRow], cfg: &Config) -> String {
+pub fn last_poll_note(
+    poll: Option<PollRow>,
+    collectors: &[CollectorRow],
+    cfg: &Config,
+) -> Vec<Value> {
     let Some(p) = poll else {
-        return "no poll recorded yet".into();
+        return vec![Value::text("no poll recorded yet")];
     };
     let failed: Vec<&str> = collectors
         .iter()
         .filter(|c| !c.ok && cfg.collectors.iter().any(|k| k.name == c.name))
         .map(|c| c.name.as_str())
         .collect();
-    let mut note = format!(
-        "last poll {}: {} of {} collectors read",
-        rfc3339(p.at),
-        p.ok,
-        p.ok + p.failed
-    );
+    let mut read = format!(": {} of {} collectors read", p.ok, p.ok + p.failed);
     if !failed.is_empty() {
-        note.push_str(&format!("; failed: {}", failed.join(", ")));
+        read.push_str(&format!("; failed: {}", failed.join(", ")));
     }
-    note
+    vec![
+        Value::text("last poll "),
+        Value::Time(Some(p.at)),
+        Value::text(read),
+    ]
 }
 
 pub fn build(
     keys: Vec<&KeyRow>,
     names: &HashMap<i64, String>,
     filter: Option<StateFilter>,
-    note: String,
+    note: Vec<Value>,
 ) -> Report {
     let mut keys: Vec<&KeyRow> = keys
         .into_iter()
@@ -91,7 +93,7 @@ pub fn build(
                 ]
             })
             .collect(),
-        note: Some(note),
+        note,
     }
 }
 

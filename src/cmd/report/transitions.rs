@@ -49,6 +49,6 @@ pub fn report(
             "collectors",
         ],
         rows: rows.into_iter().map(|r| r.3).collect(),
-        note: None,
+        note: vec![],
     })
 }
