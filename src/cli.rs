@@ -4,7 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::Dur;
 use crate::output::FormatName;
+
+/// A time flag (`--at`, `--from`, `--to`, `--now`), parsed by clap so that a
+/// bad value is a usage error (exit 2) naming the flag.
+fn time_arg(s: &str) -> Result<i64, String> {
+    crate::time::parse(s).map_err(|e| e.to_string())
+}
+
+/// A duration flag (`--since`, `--every`): `10m`, `24h`, `7d`, `2w`, `1h30m`.
+fn dur_arg(s: &str) -> Result<Dur, String> {
+    Dur::parse(s)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,14 +63,14 @@ pub enum Command {
         /// Record the poll as taken at TIME instead of now (backfilling archived
         /// files); must be later than the last poll. RFC 3339, `YYYY-MM-DD
         /// [HH:MM[:SS]]` (local time) or @UNIXSECONDS
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = time_arg)]
+        at: Option<i64>,
 
         /// Keep running: poll now, then every DUR [default: the config's
         /// interval] on the interval's boundaries (no drift); SIGTERM or SIGINT
         /// stops it between polls. For `docker run` without cron
-        #[arg(long, value_name = "DUR", num_args = 0..=1, default_missing_value = "", conflicts_with = "at")]
-        every: Option<String>,
+        #[arg(long, value_name = "DUR", num_args = 0..=1, conflicts_with = "at", value_parser = dur_arg)]
+        every: Option<Option<Dur>>,
     },
     /// Answer a question from the recorded history
     Report {
@@ -75,6 +87,11 @@ pub enum Command {
     },
     /// Run the whole pipeline on bundled data in a temp dir and print every report
     Demo {
+        /// Keep the playground in DIR (a new or empty folder): its config.yaml,
+        /// the two collectors' files and the database, for trying the other
+        /// commands (`cd DIR && fcstats report status`)
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -83,8 +100,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write one page per command into a folder
+    Man {
+        /// Write fcstats.1 and a page for every subcommand (fcstats-poll.1,
+        /// fcstats-report-down.1, ...) into DIR instead, e.g.
+        /// /usr/local/share/man/man1
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Work with the config file
     Config {
         #[command(subcommand)]
@@ -112,24 +135,24 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct WindowArgs {
     /// The last DUR (s, m, h, d, w units), e.g. 10m, 24h, 7d
-    #[arg(long, value_name = "DUR", conflicts_with_all = ["month", "from"])]
-    pub since: Option<String>,
+    #[arg(long, value_name = "DUR", conflicts_with_all = ["month", "from"], value_parser = dur_arg)]
+    pub since: Option<Dur>,
 
     /// From now minus one calendar month
     #[arg(long, conflicts_with = "from")]
     pub month: bool,
 
     /// Window start: RFC 3339, or YYYY-MM-DD [HH:MM[:SS]] in local time
-    #[arg(long, value_name = "T")]
-    pub from: Option<String>,
+    #[arg(long, value_name = "T", value_parser = time_arg)]
+    pub from: Option<i64>,
 
     /// Window end [default: now]; same forms as --from
-    #[arg(long, value_name = "T", requires = "from")]
-    pub to: Option<String>,
+    #[arg(long, value_name = "T", requires = "from", value_parser = time_arg)]
+    pub to: Option<i64>,
 
     /// Evaluate as of T instead of now (same forms as --from)
-    #[arg(long, value_name = "T")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "T", value_parser = time_arg)]
+    pub now: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,9 +1,10 @@
 //! fcstats: parse arguments, set up logging, dispatch, map errors to exit codes.
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 
 use fcstats::cli::{Cli, Command, ConfigCommand};
-use fcstats::{cmd, config, exit, logging, time};
+use fcstats::{cmd, exit, logging};
 
 /// Stderr's level from -v/-q; `None` when neither was given.
 fn flag_level(cli: &Cli) -> Option<log::LevelFilter> {
@@ -15,11 +16,12 @@ fn flag_level(cli: &Cli) -> Option<log::LevelFilter> {
     }
 }
 
-fn run(cli: &Cli) -> anyhow::Result<i32> {
+/// `db_source`: where `--db` came from (flag or `$FCSTATS_DB`), if given.
+fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
     match &cli.command {
-        Command::Demo { out } => return cmd::demo::run(out),
+        Command::Demo { keep, out } => return cmd::demo::run(out, keep.as_deref()),
         Command::Completions { shell } => return cmd::docs::completions(*shell),
-        Command::Man => return cmd::docs::man(),
+        Command::Man { dir } => return cmd::docs::man(dir.as_deref()),
         _ => {}
     }
     let cfg = cmd::load_config(cli.config.as_deref())?;
@@ -32,14 +34,9 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Poll { at, every } => {
             let db = cmd::database(cli.db.as_deref(), &cfg);
             if let Some(every) = every {
-                let every = match every.as_str() {
-                    "" => cfg.interval,
-                    d => config::Dur::parse(d).map_err(anyhow::Error::msg)?,
-                };
-                return cmd::schedule::run(&cfg, &db, every);
+                return cmd::schedule::run(&cfg, &db, every.unwrap_or(cfg.interval));
             }
-            let at = at.as_deref().map(time::parse).transpose()?;
-            cmd::poll::run(&cfg, &db, at)
+            cmd::poll::run(&cfg, &db, *at)
         }
         Command::Report { command } => {
             cmd::report::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)
@@ -47,18 +44,29 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Alerts { test, out } => {
             cmd::alerts::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), *test, out)
         }
-        Command::Demo { .. } | Command::Completions { .. } | Command::Man => {
+        Command::Demo { .. } | Command::Completions { .. } | Command::Man { .. } => {
             unreachable!("handled before the config is read")
         }
         Command::Config {
             command: ConfigCommand::Check,
-        } => cmd::config_check::run(&cfg),
+        } => {
+            let db = cmd::database(cli.db.as_deref(), &cfg);
+            let from = match db_source {
+                Some(ValueSource::CommandLine) => "--db".to_string(),
+                Some(ValueSource::EnvVariable) => "$FCSTATS_DB".to_string(),
+                _ => format!("database: in {}", cfg.file.display()),
+            };
+            cmd::config_check::run(&cfg, &db, &from)
+        }
     }
 }
 
 fn main() {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m.value_source("db"))));
+    let (cli, db_source) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let code = if e.use_stderr() {
                 exit::USAGE
@@ -70,7 +78,7 @@ fn main() {
         }
     };
     logging::init(flag_level(&cli).unwrap_or(log::LevelFilter::Info));
-    let code = match run(&cli) {
+    let code = match run(&cli, db_source) {
         Ok(code) => code,
         Err(e) if exit::is_broken_pipe(&e) => exit::OK,
         Err(e) => {

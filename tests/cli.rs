@@ -45,13 +45,16 @@ fn config_check_prints_the_resolved_config() {
          collectors:\n  - {name: fc-east, host: 10.1.0.10, password_env: FC_EAST_PW}\n  - {name: here, local: /tmp/stats.txt}\n",
     );
     let run = w.run(&["--config", "fc.yaml", "config", "check"]);
+    let file = w.path("fc.yaml");
     run.expect_code(0)
-        .expect_stderr("collector fc-east: password_env FC_EAST_PW is not set in this environment");
+        .expect_stderr("collector fc-east: password_env FC_EAST_PW is not set in this environment")
+        .expect_stderr("collector here: the local file /tmp/stats.txt does not exist");
     let want = "interval: 2m\ndatabase: /var/tmp/x.db\nstale_after: 15m\nmax_gap: 6m\nparallel: 8\ncolumns:\n  \
                 exporter: Exporter Address\n  interface: Interface\n  bps: Current NetFlow bps\n";
     assert!(
         run.stdout.starts_with(&format!(
-            "# fc.yaml: valid; resolved with defaults (secrets masked)\n{want}"
+            "# {0}: valid; resolved with defaults (secrets masked)\n# database from database: in {0}\n{want}",
+            file.display()
         )),
         "{run}"
     );
@@ -63,6 +66,56 @@ fn config_check_prints_the_resolved_config() {
         run.stdout
             .contains("- name: here\n  local: /tmp/stats.txt\n  retries: 2\n"),
         "{run}"
+    );
+}
+
+#[test]
+fn config_check_shows_the_database_poll_would_use_and_where_it_came_from() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: from-config.db\ncollectors:\n  - {name: fc, host: 10.1.0.10, identity: [nokey], agent: false}\n",
+    );
+    let dir = w.dir.path().display().to_string();
+    let check = |extra: &[&str], env: Option<&str>| {
+        let mut cmd = w.command(&[extra, &["config", "check"][..]].concat());
+        if let Some(db) = env {
+            cmd.env("FCSTATS_DB", db);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let from = stdout.lines().nth(1).unwrap().to_owned();
+        let db = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("database: "))
+            .unwrap()
+            .to_owned();
+        (from, db, stderr)
+    };
+    let (from, db, stderr) = check(&[], None);
+    assert_eq!(
+        from,
+        format!("# database from database: in {dir}/config.yaml")
+    );
+    assert_eq!(db, format!("{dir}/from-config.db"));
+    assert!(
+        stderr.contains(&format!(
+            "collector fc: no usable credential: agent: false, none of the identity files exists \
+             ({dir}/nokey), no password_env or password_file"
+        )),
+        "{stderr}"
+    );
+    let (from, db, _) = check(&[], Some("env.db"));
+    assert_eq!(
+        (from.as_str(), db),
+        ("# database from $FCSTATS_DB", format!("{dir}/env.db"))
+    );
+    let (from, db, _) = check(&["--db", "/var/tmp/flag.db"], Some("env.db"));
+    assert_eq!(
+        (from.as_str(), db.as_str()),
+        ("# database from --db", "/var/tmp/flag.db")
     );
 }
 
@@ -79,7 +132,8 @@ fn fcstats_config_env_names_the_file() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# elsewhere.yaml: valid"));
+    let want = format!("# {}: valid", w.path("elsewhere.yaml").display());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&want));
 }
 
 #[test]
@@ -89,10 +143,11 @@ fn an_unknown_key_exits_1_with_the_line_and_the_nearest_key() {
         "config.yaml",
         "interval: 5m\nstale_afer: 10m\ncollectors: []\n",
     );
-    w.run(&["config", "check"]).expect_code(1).expect_stderr(
-        "fcstats: error: ./config.yaml:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
+    w.run(&["config", "check"]).expect_code(1).expect_stderr(&format!(
+        "fcstats: error: {}:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
          `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `confirm`, `retention`; did you mean `stale_after`?",
-    );
+        w.path("config.yaml").display()
+    ));
 }
 
 #[test]
@@ -103,7 +158,10 @@ fn a_missing_config_says_where_it_looked() {
         .expect_stderr("no config file: none given with --config or $FCSTATS_CONFIG, and none of ./config.yaml, /etc/fcstats/config.yaml, /app/config.yaml exists");
     w.run(&["-c", "nope.yaml", "poll"])
         .expect_code(1)
-        .expect_stderr("cannot read config file nope.yaml: No such file");
+        .expect_stderr(&format!(
+            "cannot read config file {}: No such file",
+            w.path("nope.yaml").display()
+        ));
 }
 
 #[test]
@@ -111,6 +169,22 @@ fn usage_errors_exit_2_and_help_exits_0() {
     let w = Workdir::new();
     w.run(&["poll", "--bogus"]).expect_code(2);
     w.run(&["frobnicate"]).expect_code(2);
+    // Bad values are usage errors too, naming the flag (before any config is read).
+    for (args, flag) in [
+        (&["report", "down", "--since", "abc"][..], "'--since <DUR>'"),
+        (
+            &["report", "downtime", "--from", "yesterday"][..],
+            "'--from <T>'",
+        ),
+        (&["report", "up", "--now", "soon"][..], "'--now <T>'"),
+        (&["poll", "--at", "noon"][..], "'--at <TIME>'"),
+        (&["poll", "--every", "5x"][..], "'--every [<DUR>]'"),
+    ] {
+        w.run(args).expect_code(2).expect_stderr(&format!(
+            "invalid value '{}' for {flag}",
+            args[args.len() - 1]
+        ));
+    }
     let help = w.run(&["--help"]);
     help.expect_code(0);
     let text = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -128,9 +202,10 @@ fn an_unwritable_database_location_is_an_error_naming_it() {
         "config.yaml",
         "database: blocker/state.db\ncollectors:\n  - {name: here, local: fc.txt}\n",
     );
-    w.run(&["poll"])
-        .expect_code(1)
-        .expect_stderr("fcstats: error: cannot create the database folder ./blocker: File exists");
+    w.run(&["poll"]).expect_code(1).expect_stderr(&format!(
+        "fcstats: error: cannot create the database folder {}: File exists",
+        w.path("blocker").display()
+    ));
 }
 
 #[test]
@@ -177,6 +252,49 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
     man.expect_code(0);
     assert!(man.stdout.starts_with(".ie \\n(.g .ds Aq"), "{man}");
     assert!(man.stdout.contains(".TH fcstats 1"), "{man}");
+    // With --dir, every page the others refer to exists.
+    w.run(&["man", "--dir", "man1"]).expect_code(0);
+    let mut pages: Vec<String> = std::fs::read_dir(w.path("man1"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "fcstats-alerts.1",
+            "fcstats-completions.1",
+            "fcstats-config-check.1",
+            "fcstats-config.1",
+            "fcstats-demo.1",
+            "fcstats-man.1",
+            "fcstats-poll.1",
+            "fcstats-report-collectors.1",
+            "fcstats-report-down.1",
+            "fcstats-report-downtime.1",
+            "fcstats-report-status.1",
+            "fcstats-report-up.1",
+            "fcstats-report.1",
+            "fcstats.1",
+        ]
+    );
+    for page in &pages {
+        let text = std::fs::read_to_string(w.path("man1").join(page)).unwrap();
+        for after in text.split("fcstats\\-").skip(1) {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '\\' || *c == '-')
+                .collect();
+            if !after[name.len()..].starts_with("(1)") {
+                continue; // not a reference, e.g. the page's own NAME line
+            }
+            let name = name.replace("\\-", "-");
+            assert!(
+                pages.contains(&format!("fcstats-{name}.1")),
+                "{page} refers to fcstats-{name}(1), which was not written"
+            );
+        }
+    }
 }
 
 #[test]
@@ -279,9 +397,13 @@ fn an_unreadable_key_file_is_refused_and_a_readable_password_file_warned_about()
         "config.yaml",
         "collectors:\n  - {name: a, host: h, identity: [keydir]}\n",
     );
-    w.run(&["config", "check"]).expect_code(1).expect_stderr(
-        "./config.yaml: collectors[0] (a): identity: cannot read the key file ./keydir (not a file); fix the path or its permissions",
-    );
+    w.run(&["config", "check"])
+        .expect_code(1)
+        .expect_stderr(&format!(
+            "{}: collectors[0] (a): identity: cannot read the key file {} (not a file); fix the path or its permissions",
+            w.path("config.yaml").display(),
+            w.path("keydir").display()
+        ));
     w.write("pw", "secret\n");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(w.path("pw"), std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -291,7 +413,10 @@ fn an_unreadable_key_file_is_refused_and_a_readable_password_file_warned_about()
     );
     w.run(&["config", "check"])
         .expect_code(0)
-        .expect_stderr("fcstats: warning: ./pw hold(s) a password and can be read by other users; run `chmod 600` on it");
+        .expect_stderr(&format!(
+            "fcstats: warning: {} hold(s) a password and can be read by other users; run `chmod 600` on it",
+            w.path("pw").display()
+        ));
     std::fs::set_permissions(w.path("pw"), std::fs::Permissions::from_mode(0o600)).unwrap();
     let quiet = w.run(&["config", "check"]);
     assert!(

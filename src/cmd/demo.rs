@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::cli::{OutputArgs, ReportCommand, StateFilter, WindowArgs};
 use crate::config;
@@ -72,15 +72,52 @@ fn window() -> WindowArgs {
     WindowArgs {
         since: None,
         month: false,
-        from: Some(rfc3339(START)),
-        to: Some(rfc3339(END)),
-        now: Some(rfc3339(END)),
+        from: Some(START),
+        to: Some(END),
+        now: Some(END),
     }
 }
 
-pub fn run(out: &OutputArgs) -> Result<i32> {
-    let dir = tempfile::Builder::new().prefix("fcstats-demo-").tempdir()?;
-    let cfg_path = dir.path().join("config.yaml");
+/// The folder the demo runs in: a temp dir removed afterwards, or `keep`.
+enum Place {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl Place {
+    fn new(keep: Option<&Path>) -> Result<Place> {
+        let Some(dir) = keep else {
+            return Ok(Place::Temp(
+                tempfile::Builder::new().prefix("fcstats-demo-").tempdir()?,
+            ));
+        };
+        let empty = match std::fs::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => bail!("cannot use {} for the demo: {e}", dir.display()),
+        };
+        if !empty {
+            bail!(
+                "{} is not empty: give --keep a new folder (or remove that one) so that no file of yours is overwritten",
+                dir.display()
+            );
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Place::Kept(std::path::absolute(dir)?))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Place::Temp(t) => t.path(),
+            Place::Kept(p) => p,
+        }
+    }
+}
+
+pub fn run(out: &OutputArgs, keep: Option<&Path>) -> Result<i32> {
+    let place = Place::new(keep)?;
+    let dir = place.path();
+    let cfg_path = dir.join("config.yaml");
     std::fs::write(
         &cfg_path,
         "interval: 5m\ndatabase: demo.db\nstale_after: 0\nssh: {retries: 0}\ncollectors:\n  \
@@ -89,7 +126,7 @@ pub fn run(out: &OutputArgs) -> Result<i32> {
     let cfg = config::load(&cfg_path)?;
     log::info!(
         "demo: two collectors in {}, polled every 5 minutes from {} to {} (no polls from 11:10 to 11:40)",
-        dir.path().display(),
+        dir.display(),
         rfc3339(START),
         rfc3339(END)
     );
@@ -98,7 +135,7 @@ pub fn run(out: &OutputArgs) -> Result<i32> {
         let minute = (at - START) / 60;
         if !(190..220).contains(&minute) {
             for c in ["fc-east", "fc-west"] {
-                write_file(&dir.path().join(format!("{c}.txt")), rows(c, at))?;
+                write_file(&dir.join(format!("{c}.txt")), rows(c, at))?;
             }
             super::poll::run(&cfg, &cfg.database, Some(at))?;
         }
@@ -135,7 +172,7 @@ pub fn run(out: &OutputArgs) -> Result<i32> {
             },
         ),
         (
-            "report downtime",
+            "report downtime --all",
             ReportCommand::Downtime {
                 window: window(),
                 exporter: None,
@@ -179,6 +216,14 @@ pub fn run(out: &OutputArgs) -> Result<i32> {
             stdout.flush()?;
         }
         super::report::run(&cfg, &cfg.database, &cmd)?;
+    }
+    if let Place::Kept(dir) = &place {
+        log::info!(
+            "demo: the playground is kept in {}: `cd` there and try `fcstats report status`, \
+             `fcstats report down --since 4h --now {}`, `fcstats poll`",
+            dir.display(),
+            rfc3339(END)
+        );
     }
     Ok(exit::OK)
 }

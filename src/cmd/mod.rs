@@ -26,7 +26,10 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
     Ok(cfg)
 }
 
-/// `--db` or the config's `database:`.
+/// `--db` or the config's `database:`, absolute.
 pub fn database(explicit: Option<&Path>, cfg: &Config) -> PathBuf {
-    explicit.map_or_else(|| cfg.database.clone(), Path::to_path_buf)
+    match explicit {
+        Some(p) => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+        None => cfg.database.clone(),
+    }
 }

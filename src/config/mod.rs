@@ -306,6 +306,11 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 pub fn load(path: &Path) -> Result<Config> {
+    // Absolute from here on: every path resolved against the config's folder
+    // (database, local files, keys) is then absolute too, as `config check`
+    // prints it and as errors name it.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     let mut cfg = parse(&text, path)?;

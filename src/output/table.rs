@@ -18,10 +18,10 @@ pub struct Table {
 /// nobody sized: `script`, `podman run -t` from a script, some `kubectl exec
 /// -t`) means no limit, not one character per column.
 pub fn terminal_width() -> Option<u16> {
-    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok());
-    from_env
-        .or_else(|| Grid::new().width())
-        .filter(|w| *w > 0)
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok());
+    from_env.or_else(|| Grid::new().width()).filter(|w| *w > 0)
 }
 
 fn local_time(t: i64) -> String {

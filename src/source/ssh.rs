@@ -216,18 +216,41 @@ fn password(p: &Password) -> Result<Option<String>, FetchError> {
     })
 }
 
+/// Why the agent socket cannot be used, said the way an operator fixes it
+/// (libssh2 only says "failed connecting with agent"). `None`: it answers.
+fn agent_problem(sock: &Path) -> Option<String> {
+    let e = std::os::unix::net::UnixStream::connect(sock).err()?;
+    Some(match e.kind() {
+        io::ErrorKind::PermissionDenied => format!(
+            "the SSH agent: permission denied on $SSH_AUTH_SOCK ({}): this user cannot open the \
+             socket (in a container, run as the socket owner's uid, e.g. --user \"$(id -u):$(id -g)\")",
+            sock.display()
+        ),
+        io::ErrorKind::NotFound => format!(
+            "the SSH agent: $SSH_AUTH_SOCK ({}) does not exist (is the agent running, the socket mounted?)",
+            sock.display()
+        ),
+        _ => format!("the SSH agent: cannot connect to $SSH_AUTH_SOCK ({}): {e}", sock.display()),
+    })
+}
+
 fn authenticate(sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
     let mut tried: Vec<String> = Vec::new();
     let timed_out = |e: &ssh2::Error| e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT);
-    if t.agent && std::env::var_os("SSH_AUTH_SOCK").is_some() {
-        if let Ok(mut agent) = sess.agent() {
-            if agent.connect().is_ok() && agent.list_identities().is_ok() {
-                for id in agent.identities().unwrap_or_default() {
-                    if agent.userauth(&t.user, &id).is_ok() {
-                        return Ok(());
+    if let Some(sock) = std::env::var_os("SSH_AUTH_SOCK").filter(|_| t.agent) {
+        match agent_problem(Path::new(&sock)) {
+            Some(problem) => tried.push(problem),
+            None => {
+                if let Ok(mut agent) = sess.agent() {
+                    if agent.connect().is_ok() && agent.list_identities().is_ok() {
+                        for id in agent.identities().unwrap_or_default() {
+                            if agent.userauth(&t.user, &id).is_ok() {
+                                return Ok(());
+                            }
+                        }
+                        tried.push("the SSH agent".into());
                     }
                 }
-                tried.push("the SSH agent".into());
             }
         }
     }

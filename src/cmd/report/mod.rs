@@ -22,19 +22,13 @@ use crate::time;
 impl WindowArgs {
     /// The window these flags name, `default` when none is given.
     pub fn resolve(&self, default: Spec) -> Result<Window> {
-        let now = match &self.now {
-            Some(t) => time::parse(t)?,
-            None => time::now(),
-        };
-        let spec = if let Some(d) = &self.since {
-            Spec::Since(Dur::parse(d).map_err(anyhow::Error::msg)?)
+        let now = self.now.unwrap_or_else(time::now);
+        let spec = if let Some(d) = self.since {
+            Spec::Since(d)
         } else if self.month {
             Spec::Month
-        } else if let Some(from) = &self.from {
-            Spec::Range {
-                from: time::parse(from)?,
-                to: self.to.as_deref().map(time::parse).transpose()?,
-            }
+        } else if let Some(from) = self.from {
+            Spec::Range { from, to: self.to }
         } else {
             default
         };
