@@ -212,8 +212,8 @@ fn a_poll_at_or_before_the_last_one_is_refused() {
             .expect_stderr("is not later than the last recorded poll at 2026-11-23T10:05:00Z");
     }
     t.poll_at("junk")
-        .expect_code(1)
-        .expect_stderr("`junk` is not a time");
+        .expect_code(2)
+        .expect_stderr("invalid value 'junk' for '--at <TIME>': `junk` is not a time");
     assert_eq!(t.w.query("SELECT count(*) FROM poll"), 1);
 }
 

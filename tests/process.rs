@@ -118,9 +118,10 @@ fn a_corrupt_database_is_a_clear_error_not_a_panic() {
     );
     w.write("state.db", vec![0x5au8; 8192]);
     for args in [&["poll"][..], &["report", "status"][..]] {
-        w.run(args)
-            .expect_code(1)
-            .expect_stderr("fcstats: error: database ./state.db: file is not a database");
+        w.run(args).expect_code(1).expect_stderr(&format!(
+            "fcstats: error: database {}: file is not a database",
+            w.path("state.db").display()
+        ));
     }
 }
 
@@ -199,8 +200,9 @@ fn a_full_disk_or_a_read_only_database_fails_the_poll_and_keeps_the_previous_sta
     let before = std::fs::read(w.path("disk/state.db")).unwrap();
     w.run(&["poll", "--at", "2026-11-23T10:10:00Z"])
         .expect_code(1)
-        .expect_stderr(
-            "fcstats: error: cannot open the lock file ./disk/state.db.lock: Read-only file system",
-        );
+        .expect_stderr(&format!(
+            "fcstats: error: cannot open the lock file {}: Read-only file system",
+            w.path("disk/state.db.lock").display()
+        ));
     assert!(std::fs::read(w.path("disk/state.db")).unwrap() == before);
 }

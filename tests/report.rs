@@ -272,12 +272,15 @@ fn bad_windows_and_a_missing_database_are_clear_errors() {
     );
     w.run(&["report", "status"])
         .expect_code(1)
-        .expect_stderr("no database at ./state.db: run `fcstats poll` first");
+        .expect_stderr(&format!(
+            "no database at {}: run `fcstats poll` first",
+            w.path("state.db").display()
+        ));
     w.write("x.txt", stats_file(&[("10.0.0.1", 5)]));
     w.run(&["poll"]).expect_code(0);
     w.run(&["report", "down", "--since", "ten"])
-        .expect_code(1)
-        .expect_stderr("`ten` is not a duration");
+        .expect_code(2)
+        .expect_stderr("invalid value 'ten' for '--since <DUR>': `ten` is not a duration");
     w.run(&["report", "up", "--from", "2026-11-23", "--to", "2026-11-22"])
         .expect_code(1)
         .expect_stderr("is empty: --from must be before --to");

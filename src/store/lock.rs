@@ -42,7 +42,24 @@ pub fn acquire(db: &Path) -> Result<PollLock> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                let uid = std::fs::metadata("/proc/self").map_or(String::new(), |m| {
+                    use std::os::unix::fs::MetadataExt;
+                    format!(" {}", m.uid())
+                });
+                format!(
+                    " (the database's folder must be writable by this user, uid{uid}: \
+                     chown it, or run as its owner)"
+                )
+            } else {
+                String::new()
+            };
+            anyhow::Error::new(e).context(format!(
+                "cannot open the lock file {}{hint}",
+                path.display()
+            ))
+        })?;
     match file.try_lock() {
         Ok(()) => Ok(PollLock { _file: file }),
         Err(TryLockError::WouldBlock) => Err(LockHeld(path).into()),
