@@ -424,3 +424,49 @@ fn an_unreadable_key_file_is_refused_and_a_readable_password_file_warned_about()
         "{quiet}"
     );
 }
+
+/// A report on a terminal (`script` makes a pty that nobody sized: width 0).
+fn on_a_pty(w: &Workdir, columns: Option<&str>) -> Vec<String> {
+    let bin = env!("CARGO_BIN_EXE_fcstats");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &format!("{bin} report status"), "/dev/null"])
+        .current_dir(w.path("playground"))
+        .env("TZ", "UTC")
+        .env_remove("COLUMNS")
+        .stdin(std::process::Stdio::null());
+    if let Some(c) = columns {
+        cmd.env("COLUMNS", c);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim_end().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_terminal_of_width_0_gets_an_aligned_table_and_columns_is_honoured() {
+    let w = Workdir::new();
+    w.command(&["demo", "--keep", "playground"])
+        .output()
+        .unwrap();
+    // Width 0 means no limit: the header, the rule, 6 keys and the footer,
+    // one line each.
+    let lines = on_a_pty(&w, None);
+    assert_eq!(lines.len(), 9, "{lines:#?}");
+    assert_eq!(
+        lines[0],
+        " exporter   interface   state   since                 bps      owner"
+    );
+    assert_eq!(
+        lines[2],
+        " 10.0.0.6   -           down    2026-11-02 11:00:00   0        fc-west"
+    );
+    // COLUMNS=40: every table line fits in 40 columns (cells wrap).
+    let narrow = on_a_pty(&w, Some("40"));
+    let table = &narrow[..narrow.len() - 1];
+    assert!(table.len() > 9, "{narrow:#?}");
+    assert!(table.iter().all(|l| l.chars().count() <= 40), "{narrow:#?}");
+}
