@@ -9,6 +9,7 @@ COPY src ./src
 RUN cargo build --release --locked \
     && strip target/release/fcstats \
     && mkdir -p /out/data \
+    && chmod 1777 /out/data \
     && cp target/release/fcstats /out/fcstats
 
 # Run stage: distroless cc (glibc, libgcc, OpenSSL's libssl3, CA certificates,
@@ -19,6 +20,9 @@ COPY --from=build --chown=65532:65532 /out/data /data
 COPY config.example.yaml /etc/fcstats/config.example.yaml
 # The database (and anything else that must last) lives in /data. The config is
 # read from /etc/fcstats/config.yaml, else /app/config.yaml (the old tool's place).
+# /data is mode 1777 (like /tmp): a named volume starts as a copy of it, so that
+# `--user "$(id -u):$(id -g)"` can write there too; fcstats's own files in it are
+# 0600.
 ENV FCSTATS_DB=/data/fcstats.db \
     HOME=/home/nonroot
 VOLUME ["/data"]

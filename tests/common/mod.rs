@@ -1,8 +1,12 @@
-//! Test harness: a per-test work dir that runs the real binary, and real OpenSSH
-//! `sshd` collectors on 127.0.0.1 with generated keys.
-#![allow(dead_code)]
+//! Test harness: a per-test work dir that runs the real binary; real servers
+//! (sshd in `sshd.rs`, rsyslogd, an SMTP receiver, a webhook receiver), each
+//! killed on drop; test accounts in `account.rs`.
+#![allow(dead_code, unused_imports)]
 
 pub mod account;
+mod sshd;
+
+pub use sshd::*;
 
 use std::fmt;
 use std::fs;
@@ -10,9 +14,6 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-pub const SSHD: &str = "/usr/sbin/sshd";
-pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
 
 /// The header of the real collector format (46 columns).
 pub use fcstats::testdata::COLUMNS;
@@ -215,31 +216,6 @@ fn quiet(cmd: &mut Command) -> Child {
         .unwrap()
 }
 
-/// SIGKILL to every descendant of `pid` (children first found, then theirs),
-/// not to `pid` itself.
-pub fn kill_descendants(pid: u32) {
-    let mut found = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(parent) = todo.pop() {
-        let out = Command::new("pgrep")
-            .args(["-P", &parent.to_string()])
-            .output()
-            .unwrap();
-        for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-            let child: u32 = child.parse().unwrap();
-            found.push(child);
-            todo.push(child);
-        }
-    }
-    for p in found {
-        Command::new("kill")
-            .args(["-KILL", &p.to_string()])
-            .stderr(Stdio::null())
-            .status()
-            .ok();
-    }
-}
-
 pub fn current_user() -> String {
     let out = Command::new("id").arg("-un").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
@@ -247,188 +223,6 @@ pub fn current_user() -> String {
 
 pub fn is_root() -> bool {
     current_user() == "root"
-}
-
-/// A real OpenSSH server on 127.0.0.1, killed on drop.
-pub struct Sshd {
-    child: Option<Child>,
-    pub port: u16,
-    /// `ssh-ed25519 AAAA...` of its host key.
-    pub host_key: String,
-    config: PathBuf,
-    gate: Option<PathBuf>,
-}
-
-pub struct SshdOptions<'a> {
-    pub authorized_keys: &'a [&'a Path],
-    pub password_auth: bool,
-    /// Serve SFTP through a gate (see `Sshd::arm_gate`).
-    pub sftp_gate: bool,
-}
-
-/// The gate's SFTP subsystem: plain sftp-server until `GATE.arm` exists; then
-/// the server's answers pass until the first MiB has gone out, `GATE.flowing`
-/// is created, and the rest is held back until that file is removed. A test
-/// thereby knows a transfer is under way, and that it cannot end meanwhile.
-const SFTP_GATE: &str = r#"#!/usr/bin/perl
-# perl-base is essential on Debian, so this runs on any machine with sshd.
-my $gate = $0;
-exec "SFTP_SERVER" unless -e "$gate.arm";
-open(my $server, "-|", "SFTP_SERVER") or die "sftp-server: $!";
-binmode $server; binmode STDOUT;
-my ($sent, $buf) = (0, "");
-while (my $n = sysread($server, $buf, 65536)) {
-    my $off = 0;
-    while ($off < $n) {
-        my $w = syswrite(STDOUT, $buf, $n - $off, $off);
-        exit 0 unless defined $w;
-        $off += $w;
-    }
-    $sent += $n;
-    if ($sent >= 1048576) {
-        open(my $f, ">", "$gate.flowing") or die; close $f;
-        select(undef, undef, undef, 0.05) while -e "$gate.flowing";
-        exit 0;
-    }
-}
-"#;
-
-impl Sshd {
-    /// Starts `sshd -D` with a fresh host key under `w`, named `name`.
-    pub fn start(w: &Workdir, name: &str, opts: SshdOptions) -> Sshd {
-        assert!(
-            Path::new(SSHD).exists(),
-            "{SSHD} is missing: install openssh-server (.ci/run does)"
-        );
-        fs::create_dir_all("/run/sshd").ok();
-        let host_key = w.keygen(&format!("{name}-host"));
-        let host_pub = fs::read_to_string(host_key.with_extension("pub")).unwrap();
-        let host_pub = host_pub
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let authorized = w.path(&format!("{name}-authorized_keys"));
-        let mut keys = String::new();
-        for k in opts.authorized_keys {
-            keys.push_str(&fs::read_to_string(k.with_extension("pub")).unwrap());
-        }
-        fs::write(&authorized, keys).unwrap();
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
-        let sftp = if opts.sftp_gate {
-            let gate = w.write(
-                &format!("{name}-sftp-gate"),
-                SFTP_GATE.replace("SFTP_SERVER", SFTP_SERVER),
-            );
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&gate, fs::Permissions::from_mode(0o755)).unwrap();
-            gate
-        } else {
-            PathBuf::from(SFTP_SERVER)
-        };
-        let config = w.path(&format!("{name}-sshd_config"));
-        let what = format!(
-            "sshd (run `{SSHD} -D -e -f {}` by hand to see why)",
-            config.display()
-        );
-        let (child, port) = start_listening(&what, Duration::from_secs(5), |port| {
-            fs::write(
-                &config,
-                format!(
-                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
-                     AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
-                     PasswordAuthentication {}\nKbdInteractiveAuthentication no\n\
-                     Subsystem sftp {}\nLogLevel ERROR\n",
-                    host_key.display(),
-                    w.path(&format!("{name}-sshd.pid")).display(),
-                    authorized.display(),
-                    yes_no(opts.password_auth),
-                    sftp.display(),
-                ),
-            )
-            .unwrap();
-            quiet(Command::new(SSHD).args(["-D", "-e", "-f"]).arg(&config))
-        });
-        Sshd {
-            child: Some(child),
-            port,
-            host_key: host_pub,
-            config,
-            gate: opts.sftp_gate.then_some(sftp),
-        }
-    }
-
-    /// Arms the SFTP gate: the next transfer stops after its first MiB.
-    /// Returns the file whose appearance says so; removing it lets the
-    /// transfer go on.
-    pub fn arm_gate(&self) -> PathBuf {
-        let gate = self.gate.as_ref().expect("started with sftp_gate: true");
-        fs::write(gate.with_extension("arm"), "").unwrap();
-        gate.with_extension("flowing")
-    }
-
-    /// An sshd accepting `key` only.
-    pub fn with_key(w: &Workdir, name: &str, key: &Path) -> Sshd {
-        Sshd::start(
-            w,
-            name,
-            SshdOptions {
-                authorized_keys: &[key],
-                password_auth: false,
-                sftp_gate: false,
-            },
-        )
-    }
-
-    /// The known_hosts line OpenSSH writes for this server.
-    pub fn known_hosts_line(&self) -> String {
-        format!("[127.0.0.1]:{} {}\n", self.port, self.host_key)
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().ok();
-            c.wait().ok();
-        }
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A collector entry for the config.
-pub fn ssh_collector(name: &str, sshd: &Sshd, path: &Path) -> String {
-    format!(
-        "  - {{name: {name}, host: 127.0.0.1, port: {}, path: {}}}\n",
-        sshd.port,
-        path.display()
-    )
-}
-
-/// A config whose ssh defaults use `key` and `known_hosts` in the work dir.
-pub fn config(w: &Workdir, key: &Path, collectors: &str) -> PathBuf {
-    w.write(
-        "config.yaml",
-        format!(
-            "database: state.db\nssh:\n  user: {}\n  identity: [{}]\n  agent: false\n  known_hosts: {}\n  \
-             connect_timeout: 2s\n  timeout: 5s\n  retries: 0\ncollectors:\n{collectors}",
-            current_user(),
-            key.display(),
-            w.path("known_hosts").display()
-        ),
-    )
-}
-
-/// One sshd collector accepting `key`, its host key in known_hosts, serving
-/// `rows` as fc.txt. Returns the server and the file's path.
-pub fn single(w: &Workdir, name: &str, key: &Path, rows: &[(&str, u64)]) -> (Sshd, PathBuf) {
-    let sshd = Sshd::with_key(w, name, key);
-    w.write("known_hosts", sshd.known_hosts_line());
-    let file = w.write("fc.txt", stats_file(rows));
-    (sshd, file)
 }
 
 pub const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
