@@ -8,15 +8,17 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 RUN cargo build --release --locked \
     && strip target/release/fcstats \
-    && mkdir -p /out/data \
-    && chmod 1777 /out/data \
+    && mkdir -p /out/volume/data \
+    && chmod 1777 /out/volume/data \
     && cp target/release/fcstats /out/fcstats
 
 # Run stage: distroless cc (glibc, libgcc, OpenSSL's libssl3, CA certificates,
 # a nonroot user), no shell. The binary links libssl dynamically.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/fcstats /usr/local/bin/fcstats
-COPY --from=build --chown=65532:65532 /out/data /data
+# A folder's contents are copied, not the folder: copying /out/volume to /
+# brings /data with its own mode.
+COPY --from=build /out/volume/ /
 COPY config.example.yaml /etc/fcstats/config.example.yaml
 # The database (and anything else that must last) lives in /data. The config is
 # read from /etc/fcstats/config.yaml, else /app/config.yaml (the old tool's place).
