@@ -114,9 +114,8 @@ impl Place {
     }
 }
 
-pub fn run(out: &OutputArgs, keep: Option<&Path>) -> Result<i32> {
-    let place = Place::new(keep)?;
-    let dir = place.path();
+/// Writes the playground's config into `dir` and runs the scripted polls.
+fn play(dir: &Path) -> Result<config::Config> {
     let cfg_path = dir.join("config.yaml");
     std::fs::write(
         &cfg_path,
@@ -141,66 +140,64 @@ pub fn run(out: &OutputArgs, keep: Option<&Path>) -> Result<i32> {
         }
         at += STEP;
     }
-    let fmt = |o: &OutputArgs| OutputArgs {
-        format: o.format,
-        no_header: o.no_header,
+    Ok(cfg)
+}
+
+/// Every report, each under a title naming its flags.
+fn reports(out: &OutputArgs) -> [(&'static str, ReportCommand); 6] {
+    let fmt = || OutputArgs {
+        format: out.format,
+        no_header: out.no_header,
     };
-    let reports = [
+    let downtime = |total: bool| ReportCommand::Downtime {
+        window: window(),
+        exporter: None,
+        interface: None,
+        total,
+        all: !total,
+        out: fmt(),
+    };
+    [
         (
             "report status",
             ReportCommand::Status {
                 state: None::<StateFilter>,
-                out: fmt(out),
+                out: fmt(),
             },
         ),
         (
             "report collectors",
-            ReportCommand::Collectors { out: fmt(out) },
+            ReportCommand::Collectors { out: fmt() },
         ),
         (
             "report down",
             ReportCommand::Down {
                 window: window(),
-                out: fmt(out),
+                out: fmt(),
             },
         ),
         (
             "report up",
             ReportCommand::Up {
                 window: window(),
-                out: fmt(out),
+                out: fmt(),
             },
         ),
-        (
-            "report downtime --all",
-            ReportCommand::Downtime {
-                window: window(),
-                exporter: None,
-                interface: None,
-                total: false,
-                all: true,
-                out: fmt(out),
-            },
-        ),
-        (
-            "report downtime --total",
-            ReportCommand::Downtime {
-                window: window(),
-                exporter: None,
-                interface: None,
-                total: true,
-                all: false,
-                out: fmt(out),
-            },
-        ),
-    ];
+        ("report downtime --all", downtime(false)),
+        ("report downtime --total", downtime(true)),
+    ]
+}
+
+pub fn run(out: &OutputArgs, keep: Option<&Path>) -> Result<i32> {
+    let place = Place::new(keep)?;
+    let cfg = play(place.path())?;
     let window_text = format!(
         "--from {} --to {} --now {}",
         rfc3339(START),
         rfc3339(END),
         rfc3339(END)
     );
-    for (title, cmd) in reports {
+    for (title, cmd) in reports(out) {
         let args = if title.contains("status") || title.contains("collectors") {
             ""
         } else {
