@@ -108,10 +108,28 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Repair the database
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Work with the config file
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Remove every poll after TIME and what it recorded (events, collector
+    /// health, alerts not yet sent), and put each key back as it was: the way
+    /// back from polls recorded with a wrong (future) clock
+    Undo {
+        /// Keep polls up to and including TIME (RFC 3339, YYYY-MM-DD
+        /// [HH:MM[:SS]] local, or @UNIXSECONDS)
+        #[arg(long, value_name = "TIME", value_parser = time_arg)]
+        after: i64,
     },
 }
 

@@ -18,6 +18,20 @@ pub fn now() -> i64 {
 /// `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` in local time,
 /// `YYYY-MM-DD` (local midnight), or `@UNIXSECONDS`.
 pub fn parse(s: &str) -> Result<i64> {
+    let t = parse_any(s)?;
+    if !(0..=LATEST).contains(&t) {
+        bail!(
+            "`{}` is out of range: times are from 1970 to 9999",
+            s.trim()
+        );
+    }
+    Ok(t)
+}
+
+/// 9999-12-31T23:59:59Z: the last time RFC 3339 writes with four digits.
+const LATEST: i64 = 253_402_300_799;
+
+fn parse_any(s: &str) -> Result<i64> {
     let s = s.trim();
     if let Some(n) = s.strip_prefix('@') {
         if let Ok(v) = n.parse::<i64>() {
@@ -55,6 +69,8 @@ mod tests {
 
     #[test]
     fn formats_and_parses_utc() {
+        assert_eq!(parse("@253402300799").unwrap(), LATEST);
+        assert_eq!(rfc3339(LATEST), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339(1_600_201_199), "2020-09-15T20:19:59Z");
         assert_eq!(parse("2020-09-15T20:19:59Z").unwrap(), 1_600_201_199);
         assert_eq!(parse("2020-09-15T22:19:59+02:00").unwrap(), 1_600_201_199);
@@ -74,7 +90,15 @@ mod tests {
 
     #[test]
     fn rejects_junk() {
-        for s in ["", "yesterday", "2026-13-01", "@x"] {
+        for s in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "@x",
+            "@9223372036854775807",
+            "@-1",
+            "@253402300800",
+        ] {
             assert!(parse(s).is_err(), "{s}");
         }
     }

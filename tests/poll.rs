@@ -363,8 +363,7 @@ fn password_authentication_works() {
     );
     assert!(!stderr.contains("wrong"), "the password leaked: {stderr}");
 
-    let a_minute_on = format!("@{}", chrono::Utc::now().timestamp() + 60);
-    let mut cmd = w.command(&["poll", "--at", &a_minute_on]);
+    let mut cmd = w.command(&["poll"]);
     cmd.env("FC_PW", &account.password);
     let out = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -454,9 +453,16 @@ fn a_stale_local_file_fails_its_collector() {
         "config.yaml",
         "database: state.db\nstale_after: 10m\ncollectors:\n  - {name: here, local: fc.txt}\n  - {name: there, local: other.txt}\n",
     );
-    // Polled as of two hours from now, both files are two hours old.
-    let later = chrono::Utc::now().timestamp() + 7200;
-    let run = w.run(&["poll", "--at", &format!("@{later}")]);
+    // Both files last modified two hours ago.
+    for f in ["fc.txt", "other.txt"] {
+        let ok = std::process::Command::new("touch")
+            .args(["-d", "2 hours ago"])
+            .arg(w.path(f))
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    let run = w.run(&["poll"]);
     run.expect_code(1)
         .expect_stderr("collector here failed: the file is stale: last modified ");
     run.expect_stderr("before this poll; stale_after is 10m)");
@@ -540,11 +546,7 @@ fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("1 keys: 1 up, 0 down"), "{stderr}");
     // Without the agent there is nothing to try.
-    let run = w.run(&[
-        "poll",
-        "--at",
-        &format!("@{}", chrono::Utc::now().timestamp() + 60),
-    ]);
+    let run = w.run(&["poll"]);
     run.expect_code(1).expect_stderr(
         "nothing to try: no agent, none of the identity files exists, no password configured",
     );

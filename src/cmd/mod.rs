@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod config_check;
+pub mod db;
 pub mod demo;
 pub mod docs;
 pub mod poll;

@@ -67,26 +67,56 @@ fn log_change(c: &KeyChange) {
     }
 }
 
-pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
-    let started = Instant::now();
-    let _lock = lock::acquire(db)?;
-    let mut store = Store::open(db)?;
-    let explicit = at.is_some();
-    let at = at.unwrap_or_else(crate::time::now);
-    if let Some(last) = store.last_poll()? {
-        if at <= last {
-            let hint = if explicit {
-                "--at must be later than the last poll"
-            } else {
-                "is the system clock wrong?"
-            };
+/// The poll's time (SPEC §3): `--at`, or the clock; later than the last
+/// recorded poll and never later than the clock. A plain poll in the same
+/// second as the last one waits for the next second.
+fn poll_time(store: &Store, at: Option<i64>) -> Result<i64> {
+    let now = crate::time::now();
+    let last = store.last_poll()?;
+    if let Some(at) = at {
+        if at > now {
             bail!(
-                "refusing to poll at {}: it is not later than the last recorded poll at {} ({hint})",
+                "refusing to poll at {}: it is later than the clock ({}); --at records polls \
+                 of the past (backfilling archived files)",
+                rfc3339(at),
+                rfc3339(now)
+            );
+        }
+        if let Some(last) = last.filter(|last| at <= *last) {
+            bail!(
+                "refusing to poll at {}: it is not later than the last recorded poll at {} \
+                 (--at must be later than the last poll)",
                 rfc3339(at),
                 rfc3339(last)
             );
         }
+        return Ok(at);
     }
+    match last {
+        Some(last) if last > now => bail!(
+            "refusing to poll at {}: the last recorded poll, at {}, is later than the clock. If \
+             the clock is right, that poll was recorded with a wrong clock or --at: `fcstats db \
+             undo --after {}` removes it and what it recorded",
+            rfc3339(now),
+            rfc3339(last),
+            rfc3339(now)
+        ),
+        Some(last) if last == now => {
+            let into = chrono::Utc::now().timestamp_subsec_millis();
+            std::thread::sleep(std::time::Duration::from_millis(u64::from(
+                1000 - into.min(999),
+            )));
+            Ok(crate::time::now().max(now + 1))
+        }
+        _ => Ok(now),
+    }
+}
+
+pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
+    let started = Instant::now();
+    let _lock = lock::acquire(db)?;
+    let mut store = Store::open(db)?;
+    let at = poll_time(&store, at)?;
 
     // The snapshot loads while the collectors stream in; then each read is
     // interned as it arrives, while the others are still streaming.
@@ -189,7 +219,11 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         health: &health,
         listings: &listings,
         outbox: &outbox,
-        prune_before: (cfg.retention.secs() > 0).then(|| at - cfg.retention.secs() as i64),
+        // Relative to the earlier of the poll's time and the clock, and never
+        // in a poll that read nothing (SPEC §3): no poll deletes history
+        // because of its own time.
+        prune_before: (cfg.retention.secs() > 0 && failed.len() < reads.len())
+            .then(|| at.min(crate::time::now()) - cfg.retention.secs() as i64),
     })?;
     changes.iter().for_each(log_change);
     if !sinks.is_empty() {

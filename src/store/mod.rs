@@ -5,6 +5,9 @@
 pub mod lock;
 pub mod query;
 mod schema;
+mod undo;
+
+pub use undo::Undone;
 
 use std::collections::HashMap;
 use std::fmt::Write;
