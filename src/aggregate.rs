@@ -117,6 +117,14 @@ impl Sums {
             })
             .collect();
         failed.sort_unstable_by_key(|f| f.0);
+        // Good reads, with what the same collector listed at its last good read.
+        let good: Vec<(&str, &KeySet, &KeySet)> = reads
+            .iter()
+            .filter_map(|r| {
+                let prev = &prior.listings.get(&r.collector)?.set;
+                Some((r.collector.as_str(), &r.rows()?.listed, prev))
+            })
+            .collect();
 
         acc.iter()
             .enumerate()
@@ -133,7 +141,7 @@ impl Sums {
                         owner: &reads[nth as usize - 1].collector,
                     }
                 } else {
-                    match blame(id, prior.owner(id), &failed) {
+                    match blame(id, prior.owner(id), &failed).or_else(|| missed_once(id, &good)) {
                         Some(c) => Verdict::Unknown { blame: c },
                         None => Verdict::Down,
                     }
@@ -155,6 +163,16 @@ pub fn aggregate<'a>(reads: &'a [CollectorRead], prior: &Snapshot) -> Verdicts<'
         }
     }
     sums.verdicts(reads, prior)
+}
+
+/// A good read that no longer lists a key its collector listed last time: a
+/// file caught mid-rewrite can end cleanly on a line boundary, so a key
+/// missing from one read is unknown; down only after two good reads without
+/// it (SPEC §2).
+fn missed_once<'a>(id: KeyId, good: &[(&'a str, &KeySet, &KeySet)]) -> Option<&'a str> {
+    good.iter()
+        .find(|(_, now, prev)| prev.contains(id) && !now.contains(id))
+        .map(|g| g.0)
 }
 
 /// A failed collector that matters for the key: its owner, or a collector
@@ -348,11 +366,31 @@ mod tests {
     }
 
     #[test]
-    fn a_vanished_key_is_down_when_no_collector_that_matters_failed() {
+    fn a_key_missing_from_one_good_read_is_unknown_blaming_that_collector() {
+        // a listed e1 last time and not now: a file cut on a line boundary.
         let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e1"])]);
         let v = judge(&[ok("a", &[("e2", 4)])], &p);
-        assert_eq!(v["e1"], "down");
+        assert_eq!(v["e1"], "unknown a");
         assert_eq!(v["e2"], "up 4 a");
+        // Even while another collector lists it at 0.
+        let p = prior(
+            &[("e1", State::Up, Some("a"))],
+            &[("a", &["e1"]), ("b", &["e1"])],
+        );
+        let v = judge(&[ok("a", &[]), ok("b", &[("e1", 0)])], &p);
+        assert_eq!(v["e1"], "unknown a");
+    }
+
+    #[test]
+    fn a_vanished_key_is_down_after_two_good_reads_without_it() {
+        // The second read without e1: a's last listing no longer has it.
+        let p = prior(&[("e1", State::Up, Some("a"))], &[("a", &["e2"])]);
+        let v = judge(&[ok("a", &[("e2", 4)])], &p);
+        assert_eq!(v["e1"], "down");
+        // Listed by nobody at all last time (b never had it) either.
+        let p = prior(&[("e1", State::Up, Some("a"))], &[("b", &["e2"])]);
+        let v = judge(&[ok("b", &[("e2", 4)])], &p);
+        assert_eq!(v["e1"], "down");
     }
 
     #[test]

@@ -465,7 +465,7 @@ fn a_terminal_of_width_0_gets_an_aligned_table_and_columns_is_honoured() {
     );
     assert_eq!(
         lines[2],
-        " 10.0.0.6   -           down    2026-11-02 11:00:00   0        fc-west"
+        " 10.0.0.6   -           down    2026-11-02 11:05:00   0        fc-west"
     );
     // COLUMNS=40: every table line fits in 40 columns (cells wrap).
     let narrow = on_a_pty(&w, Some("40"));

@@ -297,3 +297,49 @@ fn a_name_that_does_not_resolve() {
     );
     assert_eq!(status_of(&w, "10.0.9.1"), "up");
 }
+
+#[test]
+fn a_file_caught_mid_rewrite_on_a_line_boundary_makes_the_missing_keys_unknown_not_down() {
+    let w = Workdir::new();
+    let key = w.keygen("client");
+    let names: Vec<String> = (0..3000)
+        .map(|i| format!("10.1.{}.{}", i / 250, i % 250))
+        .collect();
+    let rows: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 5)).collect();
+    let (sshd, file) = single(&w, "fc", &key, &rows);
+    config(&w, &key, &ssh_collector("fc", &sshd, &file));
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0)
+        .expect_stderr("3000 keys: 3000 up");
+    // The collector rewrites its file in place and pauses after row 1000, a
+    // complete line: size and mtime are stable while fcstats reads it.
+    let full = stats_file(&rows);
+    let cut = full.match_indices('\n').nth(1000).unwrap().0 + 1;
+    {
+        use std::io::Write;
+        let mut writer = std::fs::File::create(&file).unwrap();
+        writer.write_all(&full.as_bytes()[..cut]).unwrap();
+        writer.flush().unwrap();
+        // 1000 rows read: the other 2000 are unknown, never down.
+        w.run(&["poll", "--at", "2026-11-23T10:05:00Z"])
+            .expect_code(0)
+            .expect_stderr("3000 keys: 1000 up, 0 down, 2000 unknown; 0 transitions");
+        writer.write_all(&full.as_bytes()[cut..]).unwrap();
+    }
+    w.run(&["poll", "--at", "2026-11-23T10:10:00Z"])
+        .expect_code(0)
+        .expect_stderr("3000 keys: 3000 up, 0 down, 0 unknown; 0 transitions");
+    assert_eq!(
+        w.query("SELECT count(*) FROM event WHERE kind IN (3, 4)"),
+        0,
+        "no down or up was recorded"
+    );
+    // An exporter really gone: missing from two good reads in a row, it is down.
+    std::fs::write(&file, stats_file(&rows[1..])).unwrap();
+    w.run(&["poll", "--at", "2026-11-23T10:15:00Z"])
+        .expect_code(0)
+        .expect_stderr("2999 up, 0 down, 1 unknown; 0 transitions");
+    w.run(&["poll", "--at", "2026-11-23T10:20:00Z"])
+        .expect_code(0)
+        .expect_stderr("2999 up, 1 down, 0 unknown; 1 transition");
+}

@@ -8,7 +8,9 @@
 //! block's folder too. Expected output may say `...`
 //! for any number of lines; a poll's elapsed time (`0.01s`) and the
 //! playground's folder (`/home/you/fcstats-demo`) are the only things made
-//! equal before comparing.
+//! equal before comparing. After a deliberate change,
+//! `FCSTATS_UPDATE_README=1 cargo test --test readme` writes what each
+//! example prints into README.md; review the diff.
 
 mod common;
 
@@ -107,6 +109,8 @@ fn every_readme_example_prints_what_the_readme_says() {
     assert!(demo.output().unwrap().status.success());
     let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap());
     let mut failures = Vec::new();
+    // (line after the command, lines of output shown, what it printed)
+    let mut updates: Vec<(usize, usize, Vec<String>)> = Vec::new();
     for (n, block) in blocks.iter().enumerate() {
         let dir = w.path(&format!("block-{n}"));
         copy_dir(&w.path("playground"), &dir);
@@ -141,6 +145,9 @@ fn every_readme_example_prints_what_the_readme_says() {
                     .collect()
             };
             let want: Vec<String> = ex.want.iter().map(|l| normalize(l, &shown)).collect();
+            if !matches(&want, &got) && !want.iter().any(|l| l.trim() == "...") {
+                updates.push((ex.line, ex.want.len(), got.clone()));
+            }
             if !matches(&want, &got) {
                 failures.push(format!(
                     "README.md:{}: $ {}\n--- README says ---\n{}\n--- it prints ---\n{}\n",
@@ -152,7 +159,23 @@ fn every_readme_example_prints_what_the_readme_says() {
             }
         }
     }
+    if std::env::var_os("FCSTATS_UPDATE_README").is_some() {
+        update(&readme, &updates);
+        return;
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `FCSTATS_UPDATE_README=1`: writes what each example printed under it in
+/// README.md (examples whose output says `...` are left alone); review the diff.
+fn update(readme: &str, updates: &[(usize, usize, Vec<String>)]) {
+    let mut lines: Vec<String> = readme.lines().map(str::to_owned).collect();
+    for (line, len, got) in updates.iter().rev() {
+        let new: Vec<String> = got.iter().map(|l| format!("    {l}")).collect();
+        lines.splice(*line..*line + *len, new);
+    }
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
 }
 
 #[test]

@@ -10,7 +10,9 @@
 //! - 10.1.0.1 up all along on fc-a, migrates to fc-b at +30m (fc-a keeps it at 0)
 //! - 10.1.0.2 on fc-b, flaps: down +20m, up +25m, down +30m, up +35m
 //! - 10.1.0.3 on fc-a, first seen down at +0m, up at +15m
-//! - 10.1.0.4 on fc-a, vanishes from every file at +50m
+//! - 10.1.0.4 on fc-a, vanishes from every file at +50m: unknown at +50m (a
+//!   good read missed it once: the file may have been cut on a line
+//!   boundary), down at +55m (missed twice)
 //! - 10.1.0.5 on fc-b, goes to 0 while fc-b fails (+40m, +45m: file missing),
 //!   so the outage is recorded at +50m, back up at +110m
 //!
@@ -114,7 +116,7 @@ fn the_five_reports_match_the_hand_computed_history() {
     assert_eq!(
         s.report(&["status", "--format", "tsv"]),
         "exporter\tinterface\tstate\tsince\tbps\towner\n\
-         10.1.0.4\t\tdown\t2026-11-23T00:50:00Z\t0\tfc-a\n\
+         10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\n\
          10.1.0.1\t\tup\t2026-11-23T00:00:00Z\t1000\tfc-b\n\
          10.1.0.2\t\tup\t2026-11-23T00:35:00Z\t700\tfc-b\n\
          10.1.0.3\t\tup\t2026-11-23T00:15:00Z\t300\tfc-a\n\
@@ -129,7 +131,7 @@ fn the_five_reports_match_the_hand_computed_history() {
             "tsv",
             "--no-header"
         ]),
-        "10.1.0.4\t\tdown\t2026-11-23T00:50:00Z\t0\tfc-a\n"
+        "10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\n"
     );
 
     // Collectors: fc-b recovered at +50m and keeps its last error on record;
@@ -145,12 +147,12 @@ fn the_five_reports_match_the_hand_computed_history() {
     );
 
     // 1. down, newest first. outage_s is wall-clock to the return, or to the
-    // window's end: .5 60m (+50m..+110m) = 3600; .4 70m (+50m..+120m) = 4200;
+    // window's end: .5 60m (+50m..+110m) = 3600; .4 65m (+55m..+120m) = 3900;
     // .2 5m each. The migration of .1 and the baseline of .3 are not here.
     assert_eq!(
         s.windowed(&["down"]),
         "exporter\tinterface\tat\tstate_now\toutage_s\tcollectors\n\
-         10.1.0.4\t\t2026-11-23T00:50:00Z\tdown\t4200\tfc-a\n\
+         10.1.0.4\t\t2026-11-23T00:55:00Z\tdown\t3900\tfc-a\n\
          10.1.0.5\t\t2026-11-23T00:50:00Z\tup\t3600\tfc-b\n\
          10.1.0.2\t\t2026-11-23T00:30:00Z\tup\t300\tfc-b\n\
          10.1.0.2\t\t2026-11-23T00:20:00Z\tup\t300\tfc-b\n"
@@ -187,8 +189,9 @@ fn the_five_reports_match_the_hand_computed_history() {
     );
 
     // 3. downtime per key, most first (gap 2100 s; fc-b unknown 600 s):
-    // .4: down +50m..+120m less the gap: 900 + 1200 = 2100; unobserved 2100;
-    //     availability (7200-2100-2100)/(7200-2100) = 3000/5100 = 58.824
+    // .4: unknown +50m..+55m (300, unobserved), down +55m..+120m less the
+    //     gap: 600 + 1200 = 1800; unobserved 2100+300 = 2400;
+    //     availability (7200-2400-1800)/(7200-2400) = 3000/4800 = 62.500
     // .5: down +50m..+110m less the gap: 900 + 600 = 1500 (the unknown +40m..+50m
     //     is not downtime); unobserved 2100+600 = 2700; (4500-1500)/4500 = 66.667
     // .3: +0m..+15m = 900; unobserved 2100; (5100-900)/5100 = 82.353
@@ -196,7 +199,7 @@ fn the_five_reports_match_the_hand_computed_history() {
     // .1: no downtime: listed only with --all; unobserved 2700
     let header =
         "exporter\tinterface\tdowntime_s\toutages\tlongest_s\tavailability_pct\tunobserved_s\n";
-    let rows = "10.1.0.4\t\t2100\t1\t2100\t58.824\t2100\n\
+    let rows = "10.1.0.4\t\t1800\t1\t1800\t62.500\t2400\n\
                 10.1.0.5\t\t1500\t1\t1500\t66.667\t2700\n\
                 10.1.0.3\t\t900\t1\t900\t82.353\t2100\n\
                 10.1.0.2\t\t600\t2\t300\t86.667\t2700\n";
@@ -210,19 +213,20 @@ fn the_five_reports_match_the_hand_computed_history() {
         format!("{header}10.1.0.2\t\t600\t2\t300\t86.667\t2700\n")
     );
 
-    // 4. total: 5 keys, 4 affected, 2100+1500+900+600 = 5100 s in 5 outages;
-    // unobserved 2100+2700+2100+2700+2700 = 12300; observed 5*7200-12300 = 23700;
-    // availability (23700-5100)/23700 = 78.481
+    // 4. total: 5 keys, 4 affected, 1800+1500+900+600 = 4800 s in 5 outages;
+    // unobserved 2400+2700+2100+2700+2700 = 12600; observed 5*7200-12600 = 23400;
+    // availability (23400-4800)/23400 = 79.487
     assert_eq!(
         s.windowed(&["downtime", "--total"]),
         "keys\tkeys_affected\tdowntime_s\toutages\tavailability_pct\tunobserved_s\n\
-         5\t4\t5100\t5\t78.481\t12300\n"
+         5\t4\t4800\t5\t79.487\t12600\n"
     );
 
     // A window inside the history, [+20m, +60m) = 2400 s, no gap:
     // .2: outages +20m and +30m, 300 each = 600; unknown +40m..+50m = 600;
     //     (1800-600)/1800 = 66.667
-    // .4: clipped to +50m..+60m = 600; (2400-600)/2400 = 75.000
+    // .4: unknown +50m..+55m = 300; down +55m..+60m = 300;
+    //     (2100-300)/2100 = 85.714
     // .5: +50m..+60m = 600; unknown 600; (1800-600)/1800 = 66.667
     let (from, to) = (at(20), at(60));
     let clipped = s.report(&[
@@ -240,8 +244,8 @@ fn the_five_reports_match_the_hand_computed_history() {
     assert_eq!(
         clipped,
         "10.1.0.2\t\t600\t2\t300\t66.667\t600\n\
-         10.1.0.4\t\t600\t1\t600\t75.000\t0\n\
-         10.1.0.5\t\t600\t1\t600\t66.667\t600\n"
+         10.1.0.5\t\t600\t1\t600\t66.667\t600\n\
+         10.1.0.4\t\t300\t1\t300\t85.714\t300\n"
     );
 }
 

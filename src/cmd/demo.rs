@@ -41,7 +41,8 @@ fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
         // Flaps every poll from 10:00 to 10:30.
         let flapping = (120..150).contains(&m) && (m / 5) % 2 == 0;
         out.push(("10.0.0.4", if flapping { 0 } else { 64_000 }));
-        // Vanishes from every file at 11:00.
+        // Vanishes from every file at 11:00: unknown for that poll (a file
+        // cut on a line boundary looks the same), down from 11:05.
         if m < 180 {
             out.push(("10.0.0.6", 20_000));
         }
