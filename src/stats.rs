@@ -94,18 +94,28 @@ fn text(bytes: &[u8], line: usize) -> Result<&str, ParseError> {
     std::str::from_utf8(bytes).map_err(|_| bad(line, None, "not text (binary or non-UTF-8 data)"))
 }
 
-/// Parses a bps field: a non-negative integer (a decimal is rounded).
+/// The largest bps kept: what the database's signed 64-bit integers hold.
+pub const MAX_BPS: u64 = i64::MAX as u64;
+
+/// Parses a bps field: a non-negative number. A decimal is rounded, but any
+/// positive value, however small (0.4, 1e-400), is at least 1: it is up
+/// (SPEC §2). Values past `MAX_BPS` are `MAX_BPS`.
 fn parse_bps(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     // The common case, digits only, without the generic parsers.
-    if !b.is_empty() && b.len() < 20 && b.iter().all(u8::is_ascii_digit) {
+    if !b.is_empty() && b.len() < 19 && b.iter().all(u8::is_ascii_digit) {
         return Some(b.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')));
     }
     if let Ok(v) = s.parse::<u64>() {
-        return Some(v);
+        return Some(v.min(MAX_BPS));
     }
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Some(v.round() as u64),
+        Ok(v) if v.is_finite() && v >= 0.0 => {
+            // 1e-400 parses as 0.0: a non-zero digit before the exponent says it is not.
+            let mantissa = s.split(['e', 'E']).next().unwrap_or("");
+            let positive = v > 0.0 || mantissa.bytes().any(|d| (b'1'..=b'9').contains(&d));
+            Some(((v.round() as u64).min(MAX_BPS)).max(u64::from(positive)))
+        }
         _ => None,
     }
 }
@@ -303,13 +313,28 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
         names.pop();
     }
     let find = |name: &str| {
-        names.iter().position(|n| n.trim() == name).ok_or_else(|| {
-            bad(
+        let mut at = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.trim() == name)
+            .map(|(i, _)| i);
+        match (at.next(), at.next()) {
+            (Some(i), None) => Ok(i),
+            (Some(i), Some(j)) => Err(bad(
+                1,
+                Some(name),
+                format!(
+                    "the header has column `{name}` twice (fields {} and {}): which one is meant?",
+                    i + 1,
+                    j + 1
+                ),
+            )),
+            (None, _) => Err(bad(
                 1,
                 Some(name),
                 format!("the header has no column `{name}` (check `columns:` in the config)"),
-            )
-        })
+            )),
+        }
     };
     let layout = Layout {
         cols,
@@ -436,6 +461,35 @@ mod tests {
     fn decimal_bps_is_rounded() {
         let f = "Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t2.6\n";
         assert_eq!(p(f).unwrap()[&Key::new("10.0.0.1", "")], 3);
+    }
+
+    #[test]
+    fn any_positive_bps_is_at_least_1_and_huge_ones_are_capped() {
+        for (text, want) in [
+            ("0.4", 1),
+            ("1e-400", 1),
+            ("0.0000001", 1),
+            ("0", 0),
+            ("0.0", 0),
+            ("0e5", 0),
+            ("9223372036854775807", MAX_BPS),
+            ("9223372036854775808", MAX_BPS),
+            ("18446744073709551616", MAX_BPS),
+            ("1e300", MAX_BPS),
+        ] {
+            assert_eq!(parse_bps(text), Some(want), "{text}");
+        }
+        assert_eq!(parse_bps("-0.4"), None);
+    }
+
+    #[test]
+    fn a_header_naming_a_configured_column_twice_is_a_bad_file() {
+        let f = "Exporter Address\tCurrent NetFlow bps\tCurrent NetFlow bps\n10.0.0.1\t0\t5\n";
+        let e = p(f).unwrap_err().to_string();
+        assert!(
+            e.contains("the header has column `Current NetFlow bps` twice (fields 2 and 3)"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -343,3 +343,69 @@ fn a_file_caught_mid_rewrite_on_a_line_boundary_makes_the_missing_keys_unknown_n
         .expect_code(0)
         .expect_stderr("2999 up, 1 down, 0 unknown; 1 transition");
 }
+
+#[test]
+fn any_positive_bps_is_up_and_huge_ones_never_turn_negative() {
+    let w = Workdir::new();
+    let file = |rows: &[(&str, &str)]| {
+        let mut text = header();
+        for (e, bps) in rows {
+            text.push('\n');
+            text.push_str(&row(e, bps));
+        }
+        text + "\n"
+    };
+    w.write(
+        "a.txt",
+        file(&[
+            ("10.0.0.1", "0.4"),
+            ("10.0.0.2", "1e-400"),
+            ("10.0.0.3", "18446744073709551616"),
+            ("10.0.0.4", "9223372036854775807"),
+            ("10.0.0.5", "0"),
+        ]),
+    );
+    w.write("b.txt", file(&[("10.0.0.4", "9223372036854775807")]));
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\ncollectors:\n  \
+         - {name: a, local: a.txt}\n  - {name: b, local: b.txt}\n",
+    );
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0)
+        .expect_stderr("5 keys: 4 up, 1 down");
+    // .4's sum over both collectors saturates at the largest stored value.
+    let run = w.run(&["report", "status", "--format", "tsv", "--no-header"]);
+    let bps: Vec<(String, String)> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_owned(), f[4].to_owned())
+        })
+        .collect();
+    assert_eq!(
+        bps,
+        [
+            ("10.0.0.5", "0"),
+            ("10.0.0.1", "1"),
+            ("10.0.0.2", "1"),
+            ("10.0.0.3", "9223372036854775807"),
+            ("10.0.0.4", "9223372036854775807"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+}
+
+#[test]
+fn a_header_naming_the_bps_column_twice_fails_the_collector() {
+    let text = format!(
+        "{}\tCurrent NetFlow bps\n{}\t5\n",
+        header(),
+        row("10.0.9.1", "0")
+    );
+    check_fault(
+        text.into_bytes(),
+        "bad file at line 1, column `Current NetFlow bps`: the header has column `Current NetFlow bps` twice (fields 44 and 47)",
+    );
+}

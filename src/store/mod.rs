@@ -89,6 +89,12 @@ fn state_from_code(code: i64) -> State {
     }
 }
 
+/// A bps as the database holds it: a sum past `i64::MAX` (summed over
+/// collectors, saturating) is kept at `i64::MAX`, never wrapped negative.
+fn db_bps(bps: u64) -> i64 {
+    i64::try_from(bps).unwrap_or(i64::MAX)
+}
+
 impl Store {
     /// Opens (creating the file and its folder if needed) and migrates.
     pub fn open(path: &Path) -> Result<Store> {
@@ -281,7 +287,7 @@ impl Store {
             };
             let (n, k) = (&c.new, &c.key);
             let slot = c.id as usize;
-            let (state, bps) = (state_code(n.state), n.bps as i64);
+            let (state, bps) = (state_code(n.state), db_bps(n.bps));
             let pending = n
                 .pending
                 .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
@@ -332,7 +338,7 @@ impl Store {
                 ev.kind.code(),
                 ev.prev.code(),
                 collector,
-                ev.bps as i64
+                db_bps(ev.bps)
             ])?;
         }
         for (name, order) in poll.listings {
