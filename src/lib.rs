@@ -13,6 +13,7 @@ pub mod model;
 pub mod notify;
 pub mod output;
 pub mod report;
+pub mod secret;
 pub mod source;
 pub mod state;
 pub mod stats;

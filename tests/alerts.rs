@@ -228,3 +228,46 @@ fn a_dead_webhook_is_tried_once_per_run_and_everything_waits_for_the_next() {
         .collect();
     assert_eq!(exporters, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
 }
+
+#[test]
+fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_and_nothing_is_lost() {
+    let s = Setup::new("");
+    // Where the redirect points: it would answer 200 to anything.
+    let elsewhere = Hook::start();
+    let to = format!("http://127.0.0.1:{}/moved?token=s3cr3t", elsewhere.port);
+    s.poll(&ago(20), &[("10.0.0.1", 700)]).expect_code(0);
+    for code in [301, 302, 307, 308] {
+        s.hook.redirect(code, &to);
+        let run =
+            s.w.run(&["alerts", "--test", "--format", "tsv", "--no-header"]);
+        run.expect_code(1);
+        let shown = format!("http://127.0.0.1:{}/…", elsewhere.port);
+        assert!(
+            run.stdout.contains(&format!(
+                "webhook\tfailed: POST http://127.0.0.1:{}/…: the server redirects ({code} ",
+                s.hook.port
+            )) && run
+                .stdout
+                .contains(&format!("to {shown}: a webhook is never redirected")),
+            "{run}"
+        );
+        assert!(!run.stdout.contains("s3cr3t"), "{run}");
+    }
+    // A real alert: kept in the outbox, not delivered by a GET elsewhere.
+    s.poll(&ago(15), &[("10.0.0.1", 0)])
+        .expect_code(0)
+        .expect_stderr("alert to webhook failed, kept for the next run: down: exporter=10.0.0.1");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
+    assert!(s
+        .hook
+        .requests()
+        .iter()
+        .all(|r| r.starts_with("POST /hook ")));
+    let pending = s.w.run(&["alerts", "--format", "tsv", "--no-header"]);
+    assert_eq!(pending.stdout.lines().count(), 1, "{pending}");
+    assert!(pending.stdout.contains("\twebhook\tdown\t"), "{pending}");
+}

@@ -57,6 +57,8 @@ pub enum SinkSpec {
         timeout: Dur,
     },
     Webhook {
+        /// Shown without its path, query and user:password (they may hold a token).
+        #[serde(serialize_with = "crate::secret::serialize_url")]
         url: String,
         timeout: Dur,
     },
@@ -155,7 +157,8 @@ pub(super) fn resolve(raw: Vec<RawSink>) -> Result<Vec<AlertSink>> {
             } => {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return Err(at(anyhow::anyhow!(
-                        "url: `{url}` must start with http:// or https://"
+                        "url: `{}` must start with http:// or https://",
+                        crate::secret::url_shown(&url)
                     )));
                 }
                 (

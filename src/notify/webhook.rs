@@ -1,8 +1,17 @@
-//! `type: webhook`: an HTTP POST of the JSON event (ureq); anything but 2xx fails.
+//! `type: webhook`: an HTTP POST of the JSON event (ureq); anything but 2xx
+//! fails. Never redirected (a 301/302 would turn the POST into a body-less
+//! GET, maybe to another host): a 3xx fails, naming its `Location`. The URL
+//! is shown without its path and query (SPEC §8).
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Result};
 
 use super::{Base, Sink};
+use crate::secret::url_shown;
+
+/// An error text without the URL in it (ureq may quote it).
+fn url_free(text: &str, url: &str) -> String {
+    text.replace(url, &url_shown(url))
+}
 use crate::config::Dur;
 
 pub struct Webhook {
@@ -15,6 +24,7 @@ impl Webhook {
     pub fn new(base: Base, url: String, timeout: Dur) -> Webhook {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout.std()))
+            .max_redirects(0)
             .build()
             .into();
         Webhook { base, url, agent }
@@ -31,11 +41,25 @@ impl Sink for Webhook {
     }
 
     fn send(&self, _kind: &str, _summary: &str, payload: &str) -> Result<()> {
-        self.agent
+        let shown = url_shown(&self.url);
+        let response = self
+            .agent
             .post(&self.url)
             .header("Content-Type", "application/json")
             .send(payload.as_bytes())
-            .with_context(|| format!("POST {}", self.url))?;
+            .map_err(|e| anyhow!("POST {shown}: {}", url_free(&e.to_string(), &self.url)))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .map_or_else(|| "nowhere (no Location)".to_owned(), url_shown);
+            bail!(
+                "POST {shown}: the server redirects ({status}) to {to}: a webhook is never \
+                 redirected; set `url:` to where it should go"
+            );
+        }
         Ok(())
     }
 }

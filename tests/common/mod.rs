@@ -312,6 +312,10 @@ impl Drop for Rsyslog {
 pub struct Hook {
     pub port: u16,
     pub status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+    /// The `Location` of a 3xx answer.
+    pub location: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Every request line received (`POST /hook HTTP/1.1`).
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub accepted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -326,17 +330,24 @@ impl Hook {
         let status = Arc::new(AtomicU16::new(200));
         let accepted = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(Vec::new()));
+        let location = Arc::new(Mutex::new(String::new()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let (s, a, r) = (status.clone(), accepted.clone(), refused.clone());
+        let (l, q) = (location.clone(), requests.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
                 let mut reader = BufReader::new(conn);
                 let mut len = 0usize;
+                let mut first = true;
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 {
                         break;
+                    }
+                    if std::mem::take(&mut first) {
+                        q.lock().unwrap().push(line.trim_end().to_owned());
                     }
                     let lower = line.to_ascii_lowercase();
                     if let Some(v) = lower.strip_prefix("content-length:") {
@@ -356,18 +367,35 @@ impl Hook {
                     r.lock().unwrap().push(body)
                 }
                 let mut conn = reader.into_inner();
+                let location = if (300..400).contains(&code) {
+                    format!("Location: {}\r\n", l.lock().unwrap())
+                } else {
+                    String::new()
+                };
                 let _ = write!(
                     conn,
-                    "HTTP/1.1 {code} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    "HTTP/1.1 {code} X\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
                 );
             }
         });
         Hook {
             port,
             status,
+            location,
+            requests,
             accepted,
             refused,
         }
+    }
+
+    /// Answers every request with `code` and `Location: to`.
+    pub fn redirect(&self, code: u16, to: &str) {
+        *self.location.lock().unwrap() = to.to_owned();
+        self.set_status(code);
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
     }
 
     pub fn set_status(&self, code: u16) {
