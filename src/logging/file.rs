@@ -26,6 +26,8 @@ fn open(path: &Path) -> std::io::Result<(File, u64)> {
         .create(true)
         .append(true)
         .mode(0o640)
+        // A symlink is refused (ELOOP): the log cannot be pointed elsewhere.
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)?;
     let len = f.metadata()?.len();
     Ok((f, len))
@@ -45,8 +47,15 @@ impl RotatingFile {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("log.file: cannot create {}", dir.display()))?;
         }
-        let state =
-            open(path).with_context(|| format!("log.file: cannot open {}", path.display()))?;
+        let state = open(path).map_err(|e| {
+            let why = if e.raw_os_error() == Some(libc::ELOOP) {
+                "it is a symbolic link: refused, so that the log cannot be pointed at another file"
+                    .to_owned()
+            } else {
+                e.to_string()
+            };
+            anyhow::anyhow!("log.file: cannot open {}: {why}", path.display())
+        })?;
         Ok(RotatingFile {
             path: path.to_path_buf(),
             max_size,

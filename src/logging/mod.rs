@@ -123,11 +123,12 @@ pub fn attach(cfg: &LogConfig, stderr_level: Option<LevelFilter>, sinks: bool) -
     let want = sinks;
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     if let (true, Some(path)) = (want, &cfg.file) {
-        sinks.push(Box::new(file::RotatingFile::open(
-            path,
-            cfg.max_size.0,
-            cfg.keep,
-        )?));
+        // A log that cannot be opened must not stop the poll (SPEC §8: no
+        // outage goes unrecorded because of a log): said on stderr, and on.
+        match file::RotatingFile::open(path, cfg.max_size.0, cfg.keep) {
+            Ok(f) => sinks.push(Box::new(f)),
+            Err(e) => log::warn!("{e:#}; logging to stderr only this run"),
+        }
     }
     if let (true, Some(s)) = (want, &cfg.syslog) {
         sinks.push(Box::new(syslog::Syslog::new(s)));

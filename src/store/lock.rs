@@ -1,6 +1,7 @@
 //! A lock file beside the database, so that two polls never interleave.
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -41,9 +42,15 @@ pub fn acquire(db: &Path) -> Result<PollLock> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            let hint = if e.raw_os_error() == Some(libc::ELOOP) {
+                " (it is a symbolic link: refused, so that the lock cannot be pointed at \
+                 another file; remove the link)"
+                    .to_owned()
+            } else if e.kind() == std::io::ErrorKind::PermissionDenied {
                 let uid = std::fs::metadata("/proc/self").map_or(String::new(), |m| {
                     use std::os::unix::fs::MetadataExt;
                     format!(" {}", m.uid())

@@ -99,6 +99,7 @@ impl Store {
     /// Opens (creating the file and its folder if needed) and migrates.
     pub fn open(path: &Path) -> Result<Store> {
         create_parent(path)?;
+        create_private(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         let mut store = Store {
@@ -445,6 +446,22 @@ fn db_id(db_ids: &[i64], id: KeyId) -> Option<i64> {
 }
 
 /// Makes the folder that will hold the database.
+/// Creates a missing database file with mode 0600 whatever the umask: SQLite
+/// gives its -wal and -shm files the database file's mode.
+fn create_private(db: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(db);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create the database {}", db.display())),
+    }
+}
+
 fn create_parent(db: &Path) -> Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
