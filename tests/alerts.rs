@@ -271,3 +271,50 @@ fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_and_nothing_is_los
     assert_eq!(pending.stdout.lines().count(), 1, "{pending}");
     assert!(pending.stdout.contains("\twebhook\tdown\t"), "{pending}");
 }
+
+#[test]
+fn a_webhook_token_appears_in_no_output_log_database_or_alert() {
+    let w = Workdir::new();
+    let hook = Hook::start();
+    hook.set_status(500);
+    let url = format!(
+        "http://user:pw-SECRET1@127.0.0.1:{}/hook/T0/SECRET2?key=SECRET3",
+        hook.port
+    );
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nlog: {{file: fcstats.log, level: debug}}\n\
+             alerts:\n  - {{type: webhook, url: '{url}', timeout: 2s}}\n\
+             collectors:\n  - {{name: here, local: fc.txt}}\n"
+        ),
+    );
+    let mut seen = String::new();
+    let mut run = |args: &[&str]| {
+        let r = w.run(args);
+        seen.push_str(&r.stdout);
+        seen.push_str(&r.stderr);
+    };
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 700)]));
+    run(&["-vv", "poll", "--at", &ago(10)]);
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 0)]));
+    run(&["-vv", "poll", "--at", &ago(5)]);
+    run(&["alerts", "--format", "json"]);
+    run(&["alerts", "--test", "--format", "json"]);
+    run(&["config", "check"]);
+    seen.push_str(&std::fs::read_to_string(w.path("fcstats.log")).unwrap());
+    seen.push_str(&String::from_utf8_lossy(
+        &std::fs::read(w.path("state.db")).unwrap(),
+    ));
+    for body in hook.refused() {
+        seen.push_str(&body);
+    }
+    // The delivery was tried (and failed) and the URL was shown, masked.
+    assert!(
+        seen.contains(&format!("POST http://127.0.0.1:{}/…", hook.port)),
+        "{seen}"
+    );
+    for secret in ["SECRET1", "SECRET2", "SECRET3"] {
+        assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
+    }
+}

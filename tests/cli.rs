@@ -473,3 +473,29 @@ fn a_terminal_of_width_0_gets_an_aligned_table_and_columns_is_honoured() {
     assert!(table.len() > 9, "{narrow:#?}");
     assert!(table.iter().all(|l| l.chars().count() <= 40), "{narrow:#?}");
 }
+
+#[test]
+fn a_password_typed_into_password_env_is_refused_and_never_echoed() {
+    let w = Workdir::new();
+    let secret = "Hunter2-s3cret!";
+    for text in [
+        format!("collectors:\n  - {{name: a, host: h, password_env: '{secret}'}}\n"),
+        format!("ssh: {{password_env: '{secret}'}}\ncollectors:\n  - {{name: a, host: h}}\n"),
+        format!(
+            "alerts:\n  - {{type: email, smtp: 'm:25', from: a@b, to: [c@d], password_env: '{secret}'}}\n\
+             collectors:\n  - {{name: a, host: h}}\n"
+        ),
+    ] {
+        w.write("config.yaml", &text);
+        for args in [&["config", "check"][..], &["poll"][..]] {
+            let run = w.run(args);
+            run.expect_code(1)
+                .expect_stderr("password_env: must name an environment variable");
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "echoed:\n{run}"
+            );
+        }
+    }
+    assert!(!w.path("state.db").exists());
+}

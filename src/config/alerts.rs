@@ -192,12 +192,15 @@ pub(super) fn resolve(raw: Vec<RawSink>) -> Result<Vec<AlertSink>> {
                 if to.is_empty() {
                     return Err(at(anyhow::anyhow!("to: name at least one recipient")));
                 }
+                let env = |key, v: Option<String>| {
+                    v.map(|v| super::env_name(key, v)).transpose().map_err(&at)
+                };
                 let spec = SinkSpec::Email(EmailSpec {
                     smtp,
                     from,
                     to,
-                    username_env,
-                    password_env,
+                    username_env: env("username_env", username_env)?,
+                    password_env: env("password_env", password_env)?,
                     timeout: timeout.unwrap_or(Dur(30)),
                 });
                 (name, k, spec, "email")

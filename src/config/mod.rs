@@ -305,6 +305,25 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
         })
 }
 
+/// The value of a `*_env` key: an environment variable's name. Anything else
+/// is refused without being echoed: it is most likely the secret itself,
+/// typed where its variable's name belongs (SPEC §8).
+pub fn env_name(key: &str, value: String) -> Result<String> {
+    let mut chars = value.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        bail!(
+            "{key}: must name an environment variable (letters, digits and _, not starting with \
+             a digit); the value given is not one, and is not shown here in case it is the \
+             secret itself: put the secret in an environment variable and name that variable"
+        );
+    }
+    Ok(value)
+}
+
 pub fn load(path: &Path) -> Result<Config> {
     // Absolute from here on: every path resolved against the config's folder
     // (database, local files, keys) is then absolute too, as `config check`
@@ -559,7 +578,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         (Some(host), None) => {
             let password = match (o.password_env, o.password_file) {
                 (Some(_), Some(_)) => bail!("set only one of password_env and password_file"),
-                (Some(v), None) => Password::Env(v),
+                (Some(v), None) => Password::Env(env_name("password_env", v)?),
                 (None, Some(f)) => Password::File(resolve_path(base, &f)),
                 (None, None) => Password::None,
             };

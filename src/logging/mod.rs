@@ -44,12 +44,23 @@ impl Fanout {
     }
 }
 
+/// Records of other crates below warning level are dropped, whatever `-vv`
+/// or `RUST_LOG` say: their debug lines quote URLs whole, tokens included
+/// (SPEC §8: secrets are never logged).
+fn foreign_detail(m: &Metadata) -> bool {
+    m.level() > log::Level::Warn && !m.target().starts_with("fcstats")
+}
+
 impl Log for Fanout {
     fn enabled(&self, m: &Metadata) -> bool {
-        self.stderr_enabled(m) || self.sinks.get().is_some_and(|(l, _)| m.level() <= *l)
+        !foreign_detail(m)
+            && (self.stderr_enabled(m) || self.sinks.get().is_some_and(|(l, _)| m.level() <= *l))
     }
 
     fn log(&self, r: &Record) {
+        if foreign_detail(r.metadata()) {
+            return;
+        }
         if self.stderr_enabled(r.metadata()) {
             self.stderr.log(r);
         }
