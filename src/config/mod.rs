@@ -98,6 +98,8 @@ pub struct Collector {
     pub retries: u32,
     pub retry_delay: Dur,
     pub max_bytes: ByteSize,
+    /// The whole read, retries included, ends by then (SPEC §8).
+    pub deadline: Dur,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -213,10 +215,11 @@ ssh_options! {
     retries: u32,
     retry_delay: Dur,
     max_bytes: ByteSize,
+    deadline: Dur,
 }
 
 /// Keys of `ssh:` that also apply to `local:` collectors.
-const LOCAL_KEYS: [&str; 3] = ["retries", "retry_delay", "max_bytes"];
+const LOCAL_KEYS: [&str; 4] = ["retries", "retry_delay", "max_bytes", "deadline"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +284,7 @@ fn ssh_defaults() -> SshOptions {
         retries: Some(2),
         retry_delay: Some(Dur(5)),
         max_bytes: Some(ByteSize(256 << 20)),
+        deadline: Some(Dur(120)),
     }
 }
 
@@ -625,6 +629,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         retries: o.retries.expect("default"),
         retry_delay: o.retry_delay.expect("default"),
         max_bytes: o.max_bytes.expect("default"),
+        deadline: o.deadline.expect("default"),
     })
 }
 

@@ -134,16 +134,57 @@ pub(crate) fn read_consistent<R: Read>(
     )))
 }
 
-/// One collector, with its retries.
+/// When a collector's whole read must end (`deadline`, SPEC §8).
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    pub end: std::time::Instant,
+    pub limit: crate::config::Dur,
+}
+
+impl Deadline {
+    pub fn after(limit: crate::config::Dur) -> Deadline {
+        Deadline {
+            end: std::time::Instant::now() + limit.std(),
+            limit,
+        }
+    }
+
+    pub fn left(&self) -> std::time::Duration {
+        self.end
+            .saturating_duration_since(std::time::Instant::now())
+    }
+
+    pub fn passed(&self) -> bool {
+        self.left().is_zero()
+    }
+
+    /// `cap`, or less when less is left (at least 1 ms: 0 means "forever" to libssh2).
+    pub fn millis(&self, cap: crate::config::Dur) -> u32 {
+        let ms = self.left().min(cap.std()).as_millis().max(1);
+        u32::try_from(ms).unwrap_or(u32::MAX)
+    }
+
+    pub fn error(&self) -> FetchError {
+        FetchError::fatal(format!(
+            "took longer than deadline ({}): the link is too slow for the file, or the server \
+             stalls; the other collectors were not held up (raise `deadline` if the file is \
+             that slow to fetch)",
+            self.limit
+        ))
+    }
+}
+
+/// One collector, with its retries, all within its deadline.
 pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
+    let deadline = Deadline::after(c.deadline);
     let mut attempt = 0;
     loop {
         let result = match &c.source {
             Source::Local(path) => local::fetch(path, c.max_bytes, cols),
-            Source::Ssh(target) => ssh::fetch(&c.name, target, c.max_bytes, cols),
+            Source::Ssh(target) => ssh::fetch(&c.name, target, c.max_bytes, cols, deadline),
         };
         match result {
-            Err(e) if e.retry && attempt < c.retries => {
+            Err(e) if e.retry && attempt < c.retries && deadline.left() > c.retry_delay.std() => {
                 attempt += 1;
                 log::debug!(
                     "collector {}: {} (try {attempt} of {}; again in {})",

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use ssh2::{CheckResult, ErrorCode, HashType, HostKeyType, KnownHostFileKind, Session};
 
-use super::{read_consistent, FetchError, Fetched};
+use super::{read_consistent, Deadline, FetchError, Fetched};
 use crate::config::{ByteSize, HostKeyCheck, Password, SshTarget};
 use crate::stats::Columns;
 
@@ -99,14 +99,15 @@ fn base64(data: &[u8], pad: bool) -> String {
     out
 }
 
-fn connect(t: &SshTarget) -> Result<TcpStream, FetchError> {
+fn connect(t: &SshTarget, deadline: Deadline) -> Result<TcpStream, FetchError> {
     let addrs: Vec<SocketAddr> = (t.host.as_str(), t.port)
         .to_socket_addrs()
         .map_err(|e| FetchError::new(format!("cannot resolve host {}: {e}", t.host)))?
         .collect();
     let mut last = None;
     for addr in &addrs {
-        match TcpStream::connect_timeout(addr, t.connect_timeout.std()) {
+        let limit = std::time::Duration::from_millis(deadline.millis(t.connect_timeout).into());
+        match TcpStream::connect_timeout(addr, limit) {
             Ok(s) => return Ok(s),
             Err(e) => last = Some((addr, e)),
         }
@@ -286,17 +287,53 @@ fn authenticate(sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
     )))
 }
 
+/// The file, read through `inner`, each read given at most `timeout` and
+/// never past the deadline.
+struct Timed<R> {
+    inner: R,
+    sess: Session,
+    deadline: Deadline,
+    timeout: crate::config::Dur,
+}
+
+impl<R: io::Read> io::Read for Timed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.deadline.passed() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "deadline"));
+        }
+        self.sess.set_timeout(self.deadline.millis(self.timeout));
+        self.inner.read(buf)
+    }
+}
+
+/// One read of the collector's file, ended by `deadline` whatever the step.
 pub fn fetch(
     name: &str,
     t: &SshTarget,
     max: ByteSize,
     cols: &Columns,
+    deadline: Deadline,
 ) -> Result<Fetched, FetchError> {
-    let tcp = connect(t)?;
+    match fetch_within(name, t, max, cols, deadline) {
+        Err(_) if deadline.passed() => Err(deadline.error()),
+        other => other,
+    }
+}
+
+fn fetch_within(
+    name: &str,
+    t: &SshTarget,
+    max: ByteSize,
+    cols: &Columns,
+    deadline: Deadline,
+) -> Result<Fetched, FetchError> {
+    let tcp = connect(t, deadline)?;
     tcp.set_nodelay(true).ok();
     let mut sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
-    // libssh2 has no timeout by default: without this a silent server hangs us.
-    sess.set_timeout(u32::try_from(t.timeout.secs() * 1000).unwrap_or(u32::MAX));
+    // libssh2 has no timeout by default: without this a silent server hangs
+    // us. Each step gets `timeout`, or what is left of the deadline.
+    let limit = |sess: &Session| sess.set_timeout(deadline.millis(t.timeout));
+    limit(&sess);
     sess.set_tcp_stream(tcp);
     sess.handshake().map_err(|e| {
         FetchError::new(match e.code() {
@@ -308,21 +345,32 @@ pub fn fetch(
         })
     })?;
     check_host_key(name, &sess, t)?;
+    limit(&sess);
     authenticate(&sess, t)?;
+    limit(&sess);
     let sftp = sess
         .sftp()
         .map_err(|e| FetchError::new(format!("cannot start SFTP: {}", describe(&e, t))))?;
     let path = Path::new(&t.path);
     let fetched = read_consistent(
         || {
+            limit(&sess);
             let st = sftp
                 .stat(path)
                 .map_err(|e| FetchError::new(describe(&e, t)))?;
             Ok((st.size, st.mtime.map(|m| m as i64 * 1_000_000_000)))
         },
         || {
-            sftp.open(path)
-                .map_err(|e| FetchError::new(describe(&e, t)))
+            limit(&sess);
+            let file = sftp
+                .open(path)
+                .map_err(|e| FetchError::new(describe(&e, t)))?;
+            Ok(Timed {
+                inner: file,
+                sess: sess.clone(),
+                deadline,
+                timeout: t.timeout,
+            })
         },
         max,
         cols,

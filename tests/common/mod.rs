@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod account;
+pub mod netns;
 mod sshd;
 
 pub use sshd::*;
