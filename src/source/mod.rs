@@ -292,6 +292,7 @@ mod tests {
             source: Source::Local(dir.path().join("missing.txt")),
             retries: 2,
             retry_delay: Dur(0),
+            deadline: Dur(60),
             max_bytes: ByteSize(1 << 20),
         };
         let err = fetch(&c, &Columns::default()).unwrap_err();
@@ -318,6 +319,7 @@ mod tests {
                     source: Source::Local(p),
                     retries: 0,
                     retry_delay: Dur(0),
+                    deadline: Dur(60),
                     max_bytes: ByteSize(1 << 20),
                 }
             })
