@@ -162,7 +162,7 @@ fn alerts_older_than_alert_max_age_are_dropped_and_logged() {
     // Two hours ago: every alert of this poll is past the 30 min cap at once.
     s.poll(&ago(115), &[("10.0.0.1", 0)])
         .expect_code(0)
-        .expect_stderr("alert dropped: down: exporter=10.0.0.1 interface=- collectors=here to webhook: it is older than alert_max_age (1800s; raised ")
+        .expect_stderr("fcstats: warning: 4 alerts dropped, not sent: it is older than alert_max_age (1800s; raised ")
         .expect_stderr("alerts: 0 sent, 0 failed (kept for the next run), 4 dropped");
     assert!(s.hook.refused().is_empty());
     assert!(s.exec_lines().is_empty());
@@ -317,4 +317,40 @@ fn a_webhook_token_appears_in_no_output_log_database_or_alert() {
     for secret in ["SECRET1", "SECRET2", "SECRET3"] {
         assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
     }
+}
+
+#[test]
+fn alert_delivery_stops_when_alert_budget_is_spent_and_the_rest_waits() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_budget: 1s\n\
+             alerts:\n  - {{type: exec, command: [sh, -c, 'sleep 1; cat >> {}']}}\n\
+             collectors:\n  - {{name: here, local: fc.txt}}\n",
+            w.path("sent.jsonl").display()
+        ),
+    );
+    let keys = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"];
+    let rows = |bps| keys.iter().map(|k| (*k, bps)).collect::<Vec<_>>();
+    w.write("fc.txt", stats_file(&rows(5)));
+    w.run(&["poll", "--at", &ago(10)]).expect_code(0);
+    // Five downs; each delivery takes at least 1 s, the budget is 1 s: the
+    // first is sent (at 0 s), the four others wait for the next poll.
+    w.write("fc.txt", stats_file(&rows(0)));
+    w.run(&["poll", "--at", &ago(5)])
+        .expect_code(0)
+        .expect_stderr("alerts: 1 sent, 0 failed (kept for the next run), 0 dropped, 4 deferred")
+        .expect_stderr("alert_budget (1s) spent: 4 alerts left in the outbox for the next poll");
+    let lines = || {
+        std::fs::read_to_string(w.path("sent.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!(lines(), 1);
+    w.run(&["poll"])
+        .expect_code(0)
+        .expect_stderr("alerts: 1 sent, 0 failed (kept for the next run), 0 dropped, 3 deferred");
+    assert_eq!(lines(), 2);
 }

@@ -232,13 +232,15 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             &sinks,
             cfg.alert_max_age.secs() as i64,
             crate::time::now(),
+            cfg.alert_budget.std(),
         )?;
         if d != notify::Delivered::default() {
             log::info!(
-                "alerts: {} sent, {} failed (kept for the next run), {} dropped",
+                "alerts: {} sent, {} failed (kept for the next run), {} dropped, {} deferred",
                 d.sent,
                 d.failed,
-                d.dropped
+                d.dropped,
+                d.deferred
             );
         }
     }

@@ -118,6 +118,8 @@ pub struct Config {
     pub alerts: Vec<alerts::AlertSink>,
     /// Undelivered alerts older than this are dropped (and logged).
     pub alert_max_age: Dur,
+    /// Alert delivery after a poll stops when this is spent (SPEC §8).
+    pub alert_budget: Dur,
     /// History (events, polls) older than this is pruned by each poll; 0 keeps all.
     pub retention: Dur,
     /// Polls in a row before a down (up) transition is recorded.
@@ -261,6 +263,8 @@ struct RawConfig {
     alerts: Vec<alerts::RawSink>,
     #[serde(default)]
     alert_max_age: Option<Dur>,
+    #[serde(default)]
+    alert_budget: Option<Dur>,
     #[serde(default)]
     confirm: RawConfirm,
     #[serde(default)]
@@ -458,6 +462,7 @@ struct Common {
     log: LogConfig,
     alerts: Vec<alerts::AlertSink>,
     alert_max_age: Option<Dur>,
+    alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
     retention: Option<Dur>,
 }
@@ -503,6 +508,7 @@ fn build(
         log: common.log,
         alerts: common.alerts,
         alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
+        alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
         warnings,
@@ -538,6 +544,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         log,
         alerts: alerts::resolve(raw.alerts).with_context(|| file.to_string())?,
         alert_max_age: raw.alert_max_age,
+        alert_budget: raw.alert_budget,
         retention: raw.retention,
         confirm: crate::state::Confirm {
             down: raw.confirm.down.unwrap_or(1),

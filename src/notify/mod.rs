@@ -97,6 +97,8 @@ pub struct Delivered {
     pub sent: usize,
     pub failed: usize,
     pub dropped: usize,
+    /// Left in the outbox for the next poll: the budget was spent.
+    pub deferred: usize,
 }
 
 /// Sends everything in the outbox, oldest first. Rows older than `max_age`
@@ -108,9 +110,12 @@ pub fn deliver(
     sinks: &[Box<dyn Sink>],
     max_age: i64,
     now: i64,
+    budget: std::time::Duration,
 ) -> Result<Delivered> {
+    let started = std::time::Instant::now();
     let mut d = Delivered::default();
     let mut broken: Vec<String> = Vec::new();
+    let mut drops: Vec<String> = Vec::new();
     for row in store.pending_alerts()? {
         let sink = sinks.iter().find(|s| s.name() == row.sink);
         let why_drop = match sink {
@@ -123,7 +128,7 @@ pub fn deliver(
             Some(_) => None,
         };
         if let Some(why) = why_drop {
-            log::warn!(
+            log::debug!(
                 "alert dropped: {} to {}: {why}; last error: {}",
                 row.summary,
                 row.sink,
@@ -131,11 +136,18 @@ pub fn deliver(
             );
             store.alert_done(row.id)?;
             d.dropped += 1;
+            if !drops.contains(&why) && drops.len() < 3 {
+                drops.push(why);
+            }
             continue;
         }
         let sink = sink.expect("checked above");
         if broken.contains(&row.sink) {
             d.failed += 1;
+            continue;
+        }
+        if started.elapsed() >= budget {
+            d.deferred += 1;
             continue;
         }
         match sink.send(&row.kind, &row.summary, &row.payload) {
@@ -156,6 +168,23 @@ pub fn deliver(
                 d.failed += 1;
             }
         }
+    }
+    if d.dropped > 0 {
+        // One line, not one per alert: backfilling drops thousands at once.
+        log::warn!(
+            "{} alert{} dropped, not sent: {} (-v lists them)",
+            d.dropped,
+            if d.dropped == 1 { "" } else { "s" },
+            drops.join("; ")
+        );
+    }
+    if d.deferred > 0 {
+        log::warn!(
+            "alert_budget ({}s) spent: {} alert{} left in the outbox for the next poll",
+            budget.as_secs(),
+            d.deferred,
+            if d.deferred == 1 { "" } else { "s" }
+        );
     }
     Ok(d)
 }
