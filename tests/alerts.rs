@@ -354,3 +354,82 @@ fn alert_delivery_stops_when_alert_budget_is_spent_and_the_rest_waits() {
         .expect_stderr("alerts: 1 sent, 0 failed (kept for the next run), 0 dropped, 3 deferred");
     assert_eq!(lines(), 2);
 }
+
+/// `alerts --test` through one exec sink running `script` (sh -c) with `timeout`.
+fn exec_test(script: &str, timeout: &str) -> Run {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nalerts:\n  - {{type: exec, command: [sh, -c, '{script}'], timeout: {timeout}}}\n\
+             collectors:\n  - {{name: here, local: fc.txt}}\n"
+        ),
+    );
+    w.run(&["alerts", "--test", "--format", "tsv", "--no-header"])
+}
+
+#[test]
+fn an_exec_sink_that_fails_after_much_stderr_is_a_failure_not_a_timeout() {
+    // 200 kB of stderr fills the pipe many times over.
+    let run = exec_test("echo boom >&2; head -c 200000 /dev/zero >&2; exit 3", "10s");
+    run.expect_code(1);
+    assert_eq!(
+        run.stdout, "exec\tfailed: sh failed (exit status: 3): boom\n",
+        "{run}"
+    );
+}
+
+#[test]
+fn an_exec_sink_whose_background_child_holds_stderr_does_not_hold_the_poll() {
+    // The command fails at once; its background child keeps stderr open 30 s.
+    let run = exec_test("sleep 30 & echo nope >&2; exit 1", "10s");
+    run.expect_code(1);
+    assert_eq!(
+        run.stdout, "exec\tfailed: sh failed (exit status: 1): nope\n",
+        "{run}"
+    );
+    // Its stderr is waited for at most 1 s, not the 30 s the child lives.
+    assert!(run.elapsed.as_secs() < 10, "{:?}", run.elapsed);
+}
+
+#[test]
+fn an_exec_sink_timeout_kills_the_command_and_its_children() {
+    let run = exec_test("sleep 317 & sleep 317", "1s");
+    run.expect_code(1);
+    assert_eq!(
+        run.stdout,
+        "exec\tfailed: sh did not finish within 1s (timeout); it and its children were killed\n",
+        "{run}"
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 317"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&left.stdout), "", "orphans left");
+}
+
+#[test]
+fn an_exec_sink_that_never_reads_a_large_payload_times_out_on_time() {
+    // A 70 kB exporter name makes a payload larger than a pipe holds.
+    let w = Workdir::new();
+    let long = "x".repeat(70_000);
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\nalerts:\n  - {type: exec, command: [sleep, '30'], timeout: 2s}\n\
+         collectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.write("fc.txt", stats_file(&[(long.as_str(), 5)]));
+    w.run(&["poll", "--at", &ago(10)]).expect_code(0);
+    w.write("fc.txt", stats_file(&[(long.as_str(), 0)]));
+    let run = w.run(&["poll", "--at", &ago(5)]);
+    run.expect_code(0)
+        .expect_stderr("sleep did not finish within 2s (timeout); it and its children were killed");
+    // 2 s of timeout, not the 30 s `sleep` would have held the write.
+    assert!(run.elapsed.as_secs() < 15, "{:?}", run.elapsed);
+    let again = w.run(&["alerts", "--format", "tsv", "--no-header"]);
+    assert_eq!(
+        again.stdout.lines().count(),
+        1,
+        "kept for the next run:\n{again}"
+    );
+}
