@@ -42,9 +42,24 @@ fn parse_any(s: &str) -> Result<i64> {
         return Ok(t.timestamp());
     }
     let local = |naive: NaiveDateTime| -> Result<i64> {
-        match Local.from_local_datetime(&naive).earliest() {
-            Some(t) => Ok(t.timestamp()),
-            None => bail!("`{s}` does not exist in the local time zone (a clock change skips it)"),
+        match Local.from_local_datetime(&naive) {
+            chrono::LocalResult::Single(t) => Ok(t.timestamp()),
+            chrono::LocalResult::Ambiguous(a, b) => {
+                let (a, b) = if a.timestamp() <= b.timestamp() {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                bail!(
+                    "`{s}` happens twice in the local time zone (the clock goes back then): give \
+                 the offset, {} or {}",
+                    a.format("%Y-%m-%dT%H:%M:%S%:z"),
+                    b.format("%Y-%m-%dT%H:%M:%S%:z")
+                )
+            }
+            chrono::LocalResult::None => {
+                bail!("`{s}` does not exist in the local time zone (a clock change skips it)")
+            }
         }
     };
     for fmt in [

@@ -499,3 +499,24 @@ fn a_password_typed_into_password_env_is_refused_and_never_echoed() {
     }
     assert!(!w.path("state.db").exists());
 }
+
+#[test]
+fn an_ambiguous_local_time_is_refused_naming_both_instants() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        eprintln!("SKIPPED an_ambiguous_local_time...: no tzdata");
+        return;
+    }
+    let w = Workdir::new();
+    // 02:30 on 2026-10-25 happens at +02:00 and again at +01:00 in Berlin.
+    let out = w
+        .command(&["report", "down", "--from", "2026-10-25 02:30"])
+        .env("TZ", "Europe/Berlin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("happens twice in the local time zone (the clock goes back then): give the offset, 2026-10-25T02:30:00+02:00 or 2026-10-25T02:30:00+01:00"),
+        "{stderr}"
+    );
+}

@@ -409,3 +409,40 @@ fn a_header_naming_the_bps_column_twice_fails_the_collector() {
         "bad file at line 1, column `Current NetFlow bps`: the header has column `Current NetFlow bps` twice (fields 44 and 47)",
     );
 }
+
+#[test]
+fn control_characters_in_exporter_names_are_escaped_on_the_terminal_and_in_the_log() {
+    let w = Workdir::new();
+    let hostile = "10.0.0.1\u{1b}[2J\rforged";
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\nlog: {file: fcstats.log}\ncollectors:\n  - {name: here, local: fc.txt}\n",
+    );
+    w.write("fc.txt", stats_file(&[(hostile, 5)]));
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    w.write("fc.txt", stats_file(&[(hostile, 0)]));
+    let run = w.run(&["poll", "--at", "2026-11-23T10:05:00Z"]);
+    run.expect_code(0)
+        .expect_stderr("down: exporter=10.0.0.1\\u{1b}[2J\\rforged interface=-");
+    let table = w.run(&["report", "status", "--format", "table"]);
+    let log = std::fs::read_to_string(w.path("fcstats.log")).unwrap();
+    for (what, text) in [
+        ("stderr", &run.stderr),
+        ("table", &table.stdout),
+        ("log", &log),
+    ] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\r'),
+            "{what}: {text:?}"
+        );
+    }
+    assert!(
+        table.stdout.contains("10.0.0.1\\u{1b}[2J\\rforged"),
+        "{table}"
+    );
+    assert!(
+        log.contains("exporter=10.0.0.1\\u{1b}[2J\\rforged"),
+        "{log}"
+    );
+}

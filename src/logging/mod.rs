@@ -61,6 +61,31 @@ impl Log for Fanout {
         if foreign_detail(r.metadata()) {
             return;
         }
+        // Text from collector files (exporter names, errors quoting a field)
+        // reaches terminals and logs with its control characters escaped.
+        let text = r.args().to_string();
+        if let std::borrow::Cow::Owned(escaped) = crate::output::escape_controls_but_newlines(&text)
+        {
+            return self.log_record(
+                &Record::builder()
+                    .args(format_args!("{escaped}"))
+                    .metadata(r.metadata().clone())
+                    .module_path(r.module_path())
+                    .file(r.file())
+                    .line(r.line())
+                    .build(),
+            );
+        }
+        self.log_record(r);
+    }
+
+    fn flush(&self) {
+        self.stderr.flush();
+    }
+}
+
+impl Fanout {
+    fn log_record(&self, r: &Record) {
         if self.stderr_enabled(r.metadata()) {
             self.stderr.log(r);
         }
@@ -71,10 +96,6 @@ impl Log for Fanout {
                 }
             }
         }
-    }
-
-    fn flush(&self) {
-        self.stderr.flush();
     }
 }
 

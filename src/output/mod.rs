@@ -120,6 +120,34 @@ pub fn print(report: &Report, format: Option<FormatName>, header: bool) -> Resul
     Ok(())
 }
 
+/// `s` with every control character (ESC, CR, LF, TAB, ...) written as an
+/// escape (`\u{1b}`, `\r`), so that text from a collector file cannot move a
+/// terminal's cursor or forge a log line (SPEC §8).
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_where(s, char::is_control)
+}
+
+/// `escape_controls` for log messages, which may span lines of their own
+/// (a field of a collector file never holds a newline: lines split there).
+pub fn escape_controls_but_newlines(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_where(s, |c| c.is_control() && c != '\n')
+}
+
+fn escape_where(s: &str, escape: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(&escape) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `1h 20m`, `2d 3h`, `45s`: the two largest units.
 pub fn human_duration(secs: i64) -> String {
     if secs <= 0 {

@@ -49,7 +49,7 @@ fn zone(t: i64) -> String {
 fn cell(v: &Value) -> String {
     match v {
         Value::Text(s) if s.is_empty() => "-".into(),
-        Value::Text(s) => s.clone(),
+        Value::Text(s) => super::escape_controls(s).into_owned(),
         Value::Int(n) => n.to_string(),
         Value::Time(Some(t)) => local_time(*t),
         Value::Secs(s) => human_duration(*s),

@@ -34,7 +34,9 @@ pub fn resolve(spec: Spec, now: i64) -> Result<Window> {
             if d.secs() == 0 {
                 bail!("--since 0s is an empty window: give a duration like 10m, 1h, 7d");
             }
-            (now - d.secs() as i64, now)
+            // A window reaching before 1970 starts there (nothing is older).
+            let secs = i64::try_from(d.secs()).unwrap_or(i64::MAX);
+            (now.saturating_sub(secs).max(0), now)
         }
         Spec::Month => {
             let local = Local.timestamp_opt(now, 0).single();
@@ -61,6 +63,13 @@ mod tests {
     use super::*;
 
     const NOW: i64 = 1_795_428_000; // 2026-11-23T10:00:00Z
+
+    #[test]
+    fn a_huge_since_starts_in_1970_and_never_wraps() {
+        for d in [u64::MAX, i64::MAX as u64, 1 << 62, NOW as u64 + 1] {
+            assert_eq!(resolve(Spec::Since(Dur(d)), NOW).unwrap().from, 0, "{d}");
+        }
+    }
 
     #[test]
     fn since_ends_now() {
