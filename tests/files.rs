@@ -105,3 +105,52 @@ fn a_log_that_cannot_be_opened_is_said_and_the_poll_goes_on() {
         .expect_stderr("1 keys: 1 up");
     assert_eq!(w.query("SELECT count(*) FROM poll"), 1);
 }
+
+#[test]
+fn a_user_who_may_read_but_not_write_the_database_gets_reports() {
+    if !is_root() {
+        eprintln!("SKIPPED a_user_who_may_read...: needs root to run as another account");
+        return;
+    }
+    let account = common::account::Account::create();
+    let w = setup("fcstats.log");
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    // Readable by others, writable by root only; the folder too.
+    for (path, mode) in [
+        (w.dir.path().to_path_buf(), 0o755),
+        (w.path("state.db"), 0o644),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    // The binary where the account can run it.
+    let bin = w.path("fcstats");
+    std::fs::copy(env!("CARGO_BIN_EXE_fcstats"), &bin).unwrap();
+    let uid = String::from_utf8(
+        std::process::Command::new("id")
+            .args(["-u", &account.name])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let uid = uid.trim();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid", uid, "--regid", uid, "--clear-groups"])
+        .arg(&bin)
+        .args(["report", "status", "--format", "tsv", "--no-header"])
+        .current_dir(w.dir.path())
+        .env("HOME", w.dir.path())
+        .env_remove("FCSTATS_CONFIG")
+        .env_remove("FCSTATS_DB")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\n"
+    );
+    // Nothing was written by the reader.
+    assert!(!w.path("state.db-wal").exists());
+}

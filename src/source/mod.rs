@@ -25,21 +25,37 @@ pub struct Fetched {
 pub struct FetchError {
     pub message: String,
     pub retry: bool,
+    /// The file was caught while being rewritten: a read a moment later is
+    /// what helps, not one `retry_delay` later.
+    pub soon: bool,
 }
+
+/// The pause before reading a file caught mid-rewrite again (or `retry_delay`
+/// if that is shorter).
+const REREAD_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl FetchError {
     pub fn new(message: impl Into<String>) -> FetchError {
         FetchError {
             message: message.into(),
             retry: true,
+            soon: false,
         }
     }
 
     /// Trying again cannot help (authentication, host key, configuration).
     pub fn fatal(message: impl Into<String>) -> FetchError {
         FetchError {
-            message: message.into(),
             retry: false,
+            ..FetchError::new(message)
+        }
+    }
+
+    /// A bad or changing file: read it again in a moment.
+    pub fn reread(message: impl Into<String>) -> FetchError {
+        FetchError {
+            soon: true,
+            ..FetchError::new(message)
         }
     }
 }
@@ -93,7 +109,7 @@ fn read_rows<R: Read>(
             "reading the file failed: {}",
             describe_io(&e)
         ))),
-        Err(bad) => Err(FetchError::new(bad.to_string())),
+        Err(bad) => Err(FetchError::reread(bad.to_string())),
     }
 }
 
@@ -129,7 +145,7 @@ pub(crate) fn read_consistent<R: Read>(
             "the file changed while it was read (read {attempt} of {READ_TRIES}); reading again"
         );
     }
-    Err(FetchError::new(format!(
+    Err(FetchError::reread(format!(
         "the file changed while it was read, {READ_TRIES} times in a row: it is being rewritten; nothing from it was used"
     )))
 }
@@ -174,6 +190,14 @@ impl Deadline {
     }
 }
 
+fn pause_for(e: &FetchError, c: &Collector) -> std::time::Duration {
+    if e.soon {
+        REREAD_DELAY.min(c.retry_delay.std())
+    } else {
+        c.retry_delay.std()
+    }
+}
+
 /// One collector, with its retries, all within its deadline.
 pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
     let deadline = Deadline::after(c.deadline);
@@ -184,16 +208,17 @@ pub fn fetch(c: &Collector, cols: &Columns) -> Result<Fetched, FetchError> {
             Source::Ssh(target) => ssh::fetch(&c.name, target, c.max_bytes, cols, deadline),
         };
         match result {
-            Err(e) if e.retry && attempt < c.retries && deadline.left() > c.retry_delay.std() => {
+            Err(e) if e.retry && attempt < c.retries && deadline.left() > pause_for(&e, c) => {
                 attempt += 1;
+                let pause = pause_for(&e, c);
                 log::debug!(
-                    "collector {}: {} (try {attempt} of {}; again in {})",
+                    "collector {}: {} (try {attempt} of {}; again in {:.1}s)",
                     c.name,
                     e.message,
                     c.retries + 1,
-                    c.retry_delay
+                    pause.as_secs_f64()
                 );
-                std::thread::sleep(c.retry_delay.std());
+                std::thread::sleep(pause);
             }
             Err(e) if attempt > 0 => {
                 return Err(FetchError {
@@ -282,6 +307,22 @@ mod tests {
             Ok(Parsed::default())
         );
         assert_eq!(outcome(fetched(None), at, Dur(900)), Ok(Parsed::default()));
+    }
+
+    #[test]
+    fn a_file_caught_mid_rewrite_is_read_again_in_a_second_not_after_retry_delay() {
+        let c = |retry_delay| Collector {
+            name: "here".into(),
+            source: Source::Local("x".into()),
+            retries: 2,
+            retry_delay: Dur(retry_delay),
+            max_bytes: crate::config::ByteSize(1 << 20),
+            deadline: Dur(60),
+        };
+        let secs = |e: &FetchError, d| pause_for(e, &c(d)).as_secs();
+        assert_eq!(secs(&FetchError::reread("cut"), 5), 1);
+        assert_eq!(secs(&FetchError::new("refused"), 5), 5);
+        assert_eq!(secs(&FetchError::reread("cut"), 0), 0);
     }
 
     #[test]

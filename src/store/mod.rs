@@ -102,14 +102,18 @@ impl Store {
         create_private(path)?;
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        let mut store = Store {
+        let mut store = Store::with(conn, path);
+        schema::prepare(&mut store.conn).with_context(|| format!("database {}", path.display()))?;
+        Ok(store)
+    }
+
+    fn with(conn: Connection, path: &Path) -> Store {
+        Store {
             conn,
             path: path.to_owned(),
             db_ids: Vec::new(),
             collector_ids: HashMap::new(),
-        };
-        schema::prepare(&mut store.conn).with_context(|| format!("database {}", path.display()))?;
-        Ok(store)
+        }
     }
 
     /// The database file.

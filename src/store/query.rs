@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use super::Store;
+use super::{schema, Store};
 use crate::model::{Key, Status};
 use crate::state::EventKind;
 
@@ -107,6 +107,16 @@ pub fn merge_by_key(a: Vec<EventRow>, b: Vec<EventRow>) -> Vec<EventRow> {
     out
 }
 
+/// Whether this process may write `path` (access(2), as the kernel decides).
+fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a NUL-terminated path that outlives the call.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
 impl Store {
     /// Opens an existing database for reports; a missing one is an error
     /// rather than an empty answer.
@@ -117,7 +127,34 @@ impl Store {
                 path.display()
             );
         }
-        Store::open(path)
+        if writable(path) {
+            return Store::open(path);
+        }
+        Store::open_read_only(path)
+    }
+
+    /// For a user who may read the database but not write it (reports only):
+    /// no migration, no journal mode change. Without write access to the
+    /// folder either, SQLite cannot make the WAL index a reader needs, so the
+    /// file is read as immutable: what the last checkpoint wrote.
+    fn open_read_only(path: &Path) -> Result<Store> {
+        use rusqlite::OpenFlags;
+        let ro = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, ro)
+            .and_then(|c| {
+                c.query_row("SELECT count(*) FROM poll", [], |_| Ok(()))
+                    .map(|()| c)
+            })
+            .or_else(|_| {
+                log::debug!("{}: read-only, read as immutable", path.display());
+                Connection::open_with_flags(
+                    format!("file:{}?immutable=1", path.display()),
+                    ro | OpenFlags::SQLITE_OPEN_URI,
+                )
+            })
+            .with_context(|| format!("cannot open the database {} to read", path.display()))?;
+        schema::check_current(&conn).with_context(|| format!("database {}", path.display()))?;
+        Ok(Store::with(conn, path))
     }
 
     /// Every key of the snapshot with its row id, in row id order.

@@ -98,6 +98,20 @@ DROP TABLE listing;
 "#,
 ];
 
+/// For a read-only connection: the schema must be at `SCHEMA_VERSION`
+/// already (migrating needs a poll, which writes).
+pub fn check_current(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != SCHEMA_VERSION {
+        bail!(
+            "its schema is version {version}, this fcstats reads {SCHEMA_VERSION}, and this user \
+             may not write it: run `fcstats poll` (as the user that polls) to migrate it"
+        );
+    }
+    Ok(())
+}
+
 /// WAL, a busy timeout, and the schema at `SCHEMA_VERSION`.
 pub fn prepare(conn: &mut Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
