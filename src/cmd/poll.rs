@@ -9,10 +9,11 @@ use anyhow::{bail, Result};
 use crate::aggregate::{distrust_empty, CollectorRead, Outcome, Sums, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
+use crate::model::{KeyId, Snapshot};
 use crate::notify;
 use crate::source;
-use crate::state::{self, EventKind, KeyChange};
-use crate::store::{lock, PollRecord, Store};
+use crate::state::{self, EventKind, HealthChange, KeyChange};
+use crate::store::{lock, NewAlert, PollRecord, Store};
 use crate::time::rfc3339;
 
 /// Counts for the summary line.
@@ -112,16 +113,27 @@ fn poll_time(store: &Store, at: Option<i64>) -> Result<i64> {
     }
 }
 
-pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
-    let started = Instant::now();
-    let _lock = lock::acquire(db)?;
-    let mut store = Store::open(db)?;
-    let at = poll_time(&store, at)?;
+/// What the read phase hands on: every collector's outcome in config order,
+/// the snapshot (with this poll's keys interned) and the reads' sums.
+struct Read {
+    reads: Vec<CollectorRead>,
+    snap: Snapshot,
+    sums: Sums,
+}
 
-    // The snapshot loads while the collectors stream in; then each read is
-    // interned as it arrives, while the others are still streaming.
+/// What a poll decided, to be recorded in one transaction.
+struct Settled {
+    changes: Vec<KeyChange>,
+    health: Vec<HealthChange>,
+    listings: Vec<(String, Vec<KeyId>)>,
+    outbox: Vec<NewAlert>,
+}
+
+/// Read: the snapshot loads while the collectors stream in; each read is
+/// interned and summed as it arrives, while the others are still streaming.
+fn read(cfg: &Config, store: &mut Store, at: i64, started: Instant) -> Result<Read> {
     let (tx, arrived) = std::sync::mpsc::channel();
-    let (outcomes, mut snap, sums) = std::thread::scope(|s| {
+    let (outcomes, snap, sums) = std::thread::scope(|s| {
         s.spawn(move || {
             source::fetch_each(&cfg.collectors, &cfg.columns, cfg.parallel, |i, r| {
                 // The receiver is gone only if the snapshot did not load.
@@ -159,7 +171,6 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         }
         anyhow::Ok((outcomes, snap, sums))
     })?;
-    let stored = snap.briefs.len();
     let mut reads: Vec<CollectorRead> = cfg
         .collectors
         .iter()
@@ -170,38 +181,58 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         })
         .collect();
     log::debug!(
-        "interned {} keys ({stored} stored) at {:.3}s",
+        "interned {} keys ({} stored) at {:.3}s",
         snap.table.len(),
+        snap.briefs.len(),
         started.elapsed().as_secs_f64()
     );
     distrust_empty(&mut reads, &snap);
-    let mut failed = Vec::new();
     for r in &reads {
         if let Outcome::Failed(e) = &r.outcome {
             log::error!("collector {} failed: {e}", r.collector);
-            failed.push(r.collector.as_str());
         }
     }
-    let verdicts = sums.verdicts(&reads, &snap);
+    Ok(Read { reads, snap, sums })
+}
+
+/// Judge: every key's verdict, and the keys it may change loaded in full.
+fn judge<'a>(
+    store: &Store,
+    snap: &mut Snapshot,
+    sums: Sums,
+    reads: &'a [CollectorRead],
+    started: Instant,
+) -> Result<Verdicts<'a>> {
+    let verdicts = sums.verdicts(reads, snap);
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
-    let unsettled = state::unsettled(&snap, &verdicts);
-    store.complete(&mut snap, &unsettled)?;
+    let unsettled = state::unsettled(snap, &verdicts);
+    store.complete(snap, &unsettled)?;
     log::trace!(
         "loaded {} keys in full at {:.3}s",
         unsettled.len(),
         started.elapsed().as_secs_f64()
     );
-    let changes = state::step(&snap, &verdicts, at, cfg.confirm);
-    log::trace!("stepped at {:.3}s", started.elapsed().as_secs_f64());
-    let health = state::health_step(&snap.collectors, &reads, snap.last_poll, at);
-    let listings: Vec<_> = reads
+    Ok(verdicts)
+}
+
+/// Settle: the changes of state and health, the listings, the alerts.
+fn settle(
+    cfg: &Config,
+    sinks: &[Box<dyn notify::Sink>],
+    snap: &Snapshot,
+    verdicts: &Verdicts,
+    reads: &[CollectorRead],
+    at: i64,
+) -> Settled {
+    let changes = state::step(snap, verdicts, at, cfg.confirm);
+    let health = state::health_step(&snap.collectors, reads, snap.last_poll, at);
+    let listings = reads
         .iter()
         .filter_map(|r| {
             let order = state::listing_change(snap.listings.get(&r.collector), r.rows()?)?;
             Some((r.collector.clone(), order))
         })
         .collect();
-    let sinks = notify::sinks(cfg);
     let alerts = notify::event::alerts(
         &changes,
         |id| snap.state(id),
@@ -209,43 +240,71 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         |c| snap.collectors.contains_key(c),
         at,
     );
-    let outbox = notify::outbox(&alerts, &sinks);
-    log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
+    let outbox = notify::outbox(&alerts, sinks);
+    Settled {
+        changes,
+        health,
+        listings,
+        outbox,
+    }
+}
+
+/// Record: one transaction.
+fn record(
+    cfg: &Config,
+    store: &mut Store,
+    s: &Settled,
+    reads: &[CollectorRead],
+    at: i64,
+) -> Result<()> {
+    let failed = reads.iter().filter(|r| r.rows().is_none()).count();
     store.record(&PollRecord {
         at,
-        ok: reads.len() - failed.len(),
-        failed: failed.len(),
-        keys: &changes,
-        health: &health,
-        listings: &listings,
-        outbox: &outbox,
+        ok: reads.len() - failed,
+        failed,
+        keys: &s.changes,
+        health: &s.health,
+        listings: &s.listings,
+        outbox: &s.outbox,
         // Relative to the earlier of the poll's time and the clock, and never
         // in a poll that read nothing (SPEC §3): no poll deletes history
         // because of its own time.
-        prune_before: (cfg.retention.secs() > 0 && failed.len() < reads.len())
+        prune_before: (cfg.retention.secs() > 0 && failed < reads.len())
             .then(|| at.min(crate::time::now()) - cfg.retention.secs() as i64),
-    })?;
-    changes.iter().for_each(log_change);
-    if !sinks.is_empty() {
-        let d = notify::deliver(
-            &store,
-            &sinks,
-            cfg.alert_max_age.secs() as i64,
-            crate::time::now(),
-            cfg.alert_budget.std(),
-        )?;
-        if d != notify::Delivered::default() {
-            log::info!(
-                "alerts: {} sent, {} failed (kept for the next run), {} dropped, {} deferred",
-                d.sent,
-                d.failed,
-                d.dropped,
-                d.deferred
-            );
-        }
-    }
+    })
+}
 
-    let s = summarize(&verdicts, &changes);
+/// Deliver: the outbox, within `alert_budget`.
+fn deliver(cfg: &Config, store: &Store, sinks: &[Box<dyn notify::Sink>]) -> Result<()> {
+    if sinks.is_empty() {
+        return Ok(());
+    }
+    let d = notify::deliver(
+        store,
+        sinks,
+        cfg.alert_max_age.secs() as i64,
+        crate::time::now(),
+        cfg.alert_budget.std(),
+    )?;
+    if d != notify::Delivered::default() {
+        log::info!(
+            "alerts: {} sent, {} failed (kept for the next run), {} dropped, {} deferred",
+            d.sent,
+            d.failed,
+            d.dropped,
+            d.deferred
+        );
+    }
+    Ok(())
+}
+
+/// The summary line, and the exit code.
+fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i32 {
+    let failed: Vec<&str> = reads
+        .iter()
+        .filter(|r| r.rows().is_none())
+        .map(|r| r.collector.as_str())
+        .collect();
     let failed_list = if failed.is_empty() {
         String::new()
     } else {
@@ -264,7 +323,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         if s.transitions == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     );
-    Ok(match failed.len() {
+    match failed.len() {
         0 => exit::OK,
         n if n == reads.len() => {
             log::error!(
@@ -273,5 +332,27 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             exit::ERROR
         }
         _ => exit::PARTIAL,
-    })
+    }
+}
+
+/// One poll: read → judge → settle → record → deliver.
+pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
+    let started = Instant::now();
+    let _lock = lock::acquire(db)?;
+    let mut store = Store::open(db)?;
+    let at = poll_time(&store, at)?;
+    let Read {
+        reads,
+        mut snap,
+        sums,
+    } = read(cfg, &mut store, at, started)?;
+    let verdicts = judge(&store, &mut snap, sums, &reads, started)?;
+    let sinks = notify::sinks(cfg);
+    let settled = settle(cfg, &sinks, &snap, &verdicts, &reads, at);
+    log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
+    record(cfg, &mut store, &settled, &reads, at)?;
+    settled.changes.iter().for_each(log_change);
+    deliver(cfg, &store, &sinks)?;
+    let summary = summarize(&verdicts, &settled.changes);
+    Ok(finish(at, &reads, &summary, started))
 }

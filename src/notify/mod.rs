@@ -101,6 +101,28 @@ pub struct Delivered {
     pub deferred: usize,
 }
 
+/// One warning line for what was dropped and one for what waits for the
+/// budget, not one per alert: backfilling drops thousands at once.
+fn say_totals(d: &Delivered, drops: &[String], budget: std::time::Duration) {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    if d.dropped > 0 {
+        log::warn!(
+            "{} alert{} dropped, not sent: {} (-v lists them)",
+            d.dropped,
+            s(d.dropped),
+            drops.join("; ")
+        );
+    }
+    if d.deferred > 0 {
+        log::warn!(
+            "alert_budget ({}s) spent: {} alert{} left in the outbox for the next poll",
+            budget.as_secs(),
+            d.deferred,
+            s(d.deferred)
+        );
+    }
+}
+
 /// Sends everything in the outbox, oldest first. Rows older than `max_age`
 /// (from their poll time to `now`) or for a sink no longer configured are
 /// dropped and logged. A sink that fails is not tried again in the same run
@@ -169,22 +191,6 @@ pub fn deliver(
             }
         }
     }
-    if d.dropped > 0 {
-        // One line, not one per alert: backfilling drops thousands at once.
-        log::warn!(
-            "{} alert{} dropped, not sent: {} (-v lists them)",
-            d.dropped,
-            if d.dropped == 1 { "" } else { "s" },
-            drops.join("; ")
-        );
-    }
-    if d.deferred > 0 {
-        log::warn!(
-            "alert_budget ({}s) spent: {} alert{} left in the outbox for the next poll",
-            budget.as_secs(),
-            d.deferred,
-            if d.deferred == 1 { "" } else { "s" }
-        );
-    }
+    say_totals(&d, &drops, budget);
     Ok(d)
 }
