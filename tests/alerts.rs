@@ -273,7 +273,7 @@ fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_and_nothing_is_los
 }
 
 #[test]
-fn a_webhook_token_appears_in_no_output_log_database_or_alert() {
+fn a_webhook_token_or_smtp_password_appears_in_no_output_log_database_or_alert() {
     let w = Workdir::new();
     let hook = Hook::start();
     hook.set_status(500);
@@ -286,14 +286,21 @@ fn a_webhook_token_appears_in_no_output_log_database_or_alert() {
         format!(
             "database: state.db\nstale_after: 0\nlog: {{file: fcstats.log, level: debug}}\n\
              alerts:\n  - {{type: webhook, url: '{url}', timeout: 2s}}\n\
+             \x20 - {{type: email, smtp: '127.0.0.1:9', from: a@example.net, to: [b@example.net], \
+             username_env: SMTP_USER, password_env: SMTP_PW, timeout: 2s}}\n\
              collectors:\n  - {{name: here, local: fc.txt}}\n"
         ),
     );
     let mut seen = String::new();
     let mut run = |args: &[&str]| {
-        let r = w.run(args);
-        seen.push_str(&r.stdout);
-        seen.push_str(&r.stderr);
+        let out = w
+            .command(args)
+            .env("SMTP_USER", "noc")
+            .env("SMTP_PW", "smtp-SECRET4")
+            .output()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
     };
     w.write("fc.txt", stats_file(&[("10.0.0.1", 700)]));
     run(&["-vv", "poll", "--at", &ago(10)]);
@@ -314,7 +321,9 @@ fn a_webhook_token_appears_in_no_output_log_database_or_alert() {
         seen.contains(&format!("POST http://127.0.0.1:{}/…", hook.port)),
         "{seen}"
     );
-    for secret in ["SECRET1", "SECRET2", "SECRET3"] {
+    // The email sink was tried too (its server is not there).
+    assert!(seen.contains("SMTP 127.0.0.1:9"), "{seen}");
+    for secret in ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] {
         assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
     }
 }

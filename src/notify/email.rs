@@ -1,7 +1,7 @@
 //! `type: email`: one mail per alert over SMTP (lettre), STARTTLS when the
 //! server offers it, login when username_env and password_env are set.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -70,10 +70,20 @@ impl Sink for Email {
         let mail = msg
             .header(ContentType::TEXT_PLAIN)
             .body(format!("{summary}\n\n{payload}\n"))?;
-        mailer
-            .build()
-            .send(&mail)
-            .with_context(|| format!("SMTP {}", self.spec.smtp))?;
-        Ok(())
+        // lettre's timeout is per socket operation: the whole delivery is
+        // bounded here (SPEC §8), on a thread left to end by itself past it.
+        let transport = mailer.build();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(transport.send(&mail).map(|_| ()));
+        });
+        match rx.recv_timeout(self.spec.timeout.std()) {
+            Ok(sent) => sent.with_context(|| format!("SMTP {}", self.spec.smtp)),
+            Err(_) => bail!(
+                "SMTP {}: no answer within {} (timeout)",
+                self.spec.smtp,
+                self.spec.timeout
+            ),
+        }
     }
 }
