@@ -557,6 +557,26 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
     build(common, collectors, path, base, Vec::new())
 }
 
+/// Missing key files are skipped (the defaults often are); one that exists
+/// but cannot be read is a mistake worth stopping for.
+fn check_identity(identity: &[PathBuf]) -> Result<()> {
+    for key in identity.iter().filter(|k| k.exists()) {
+        if let Err(e) = std::fs::File::open(key).and_then(|f| {
+            if f.metadata()?.is_file() {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("not a file"))
+            }
+        }) {
+            bail!(
+                "identity: cannot read the key file {} ({e}); fix the path or its permissions",
+                key.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<Collector> {
     if c.name.trim().is_empty() {
         bail!("name: must not be empty");
@@ -599,22 +619,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
                 .iter()
                 .map(|p| resolve_path(base, p))
                 .collect();
-            // Missing key files are skipped (the defaults often are); one that
-            // exists but cannot be read is a mistake worth stopping for.
-            for key in identity.iter().filter(|k| k.exists()) {
-                if let Err(e) = std::fs::File::open(key).and_then(|f| {
-                    if f.metadata()?.is_file() {
-                        Ok(())
-                    } else {
-                        Err(std::io::Error::other("not a file"))
-                    }
-                }) {
-                    bail!(
-                        "identity: cannot read the key file {} ({e}); fix the path or its permissions",
-                        key.display()
-                    );
-                }
-            }
+            check_identity(&identity)?;
             Source::Ssh(SshTarget {
                 host: host.clone(),
                 port: o.port.expect("default"),
