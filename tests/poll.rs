@@ -35,6 +35,7 @@ impl Two {
                 authorized_keys: &[&key],
                 password_auth: false,
                 sftp_gate: gate_a,
+                extra_host_key: None,
             },
         );
         let b = Sshd::with_key(&w, "fc-b", &key);
@@ -334,6 +335,7 @@ fn password_authentication_works() {
             authorized_keys: &[],
             password_auth: true,
             sftp_gate: false,
+            extra_host_key: None,
         },
     );
     w.write("known_hosts", sshd.known_hosts_line());

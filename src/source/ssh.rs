@@ -8,8 +8,9 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Mutex;
 
-use ssh2::{CheckResult, ErrorCode, HashType, HostKeyType, KnownHostFileKind, Session};
+use ssh2::{ErrorCode, HashType, HostKeyType, MethodType, Session};
 
+use super::known_hosts::{self, KnownHosts, Verdict};
 use super::{read_consistent, Deadline, FetchError, Fetched};
 use crate::config::{ByteSize, HostKeyCheck, Password, SshTarget};
 use crate::stats::Columns;
@@ -77,26 +78,15 @@ fn key_type_name(k: HostKeyType) -> &'static str {
     }
 }
 
-/// Standard base64; `pad` false for OpenSSH fingerprints.
+/// Standard base64 (the base64 crate); `pad` false for OpenSSH fingerprints.
 fn base64(data: &[u8], pad: bool) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    use base64::Engine;
+    if pad {
+        STANDARD.encode(data)
+    } else {
+        STANDARD_NO_PAD.encode(data)
     }
-    out
 }
 
 fn connect(t: &SshTarget, deadline: Deadline) -> Result<TcpStream, FetchError> {
@@ -131,7 +121,80 @@ fn connect(t: &SshTarget, deadline: Deadline) -> Result<TcpStream, FetchError> {
     }))
 }
 
-fn check_host_key(name: &str, sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
+/// The system-wide file OpenSSH also reads (its GlobalKnownHostsFile).
+const SYSTEM_KNOWN_HOSTS: &str = "/etc/ssh/ssh_known_hosts";
+
+/// The collector's known_hosts and the system's, parsed; lines skipped are
+/// said once each (file:line), the others still count.
+fn load_known_hosts(name: &str, t: &SshTarget) -> Result<(KnownHosts, String), FetchError> {
+    let mut all = KnownHosts::default();
+    let mut own_text = String::new();
+    for (i, file) in [t.known_hosts.as_path(), Path::new(SYSTEM_KNOWN_HOSTS)]
+        .iter()
+        .enumerate()
+    {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(FetchError::fatal(format!(
+                    "cannot read known_hosts {}: {e}",
+                    file.display()
+                )))
+            }
+        };
+        let kh = KnownHosts::parse(&file.display().to_string(), &text);
+        for w in &kh.warnings {
+            log::warn!("collector {name}: known_hosts {w}");
+        }
+        if i == 0 {
+            all.hashed = kh.hashed;
+            own_text = text;
+        }
+        all.entries.extend(kh.entries);
+    }
+    Ok((all, own_text))
+}
+
+/// Offers first the host key types known for the host, as OpenSSH does, so
+/// that a server with several keys presents the one the file holds.
+fn prefer_known_types(sess: &Session, kh: &KnownHosts, entry: &str) {
+    let known = kh.types_for(entry);
+    if known.is_empty() {
+        return;
+    }
+    let Ok(supported) = sess.supported_algs(MethodType::HostKey) else {
+        return;
+    };
+    fn algs_of(key_type: &str) -> Vec<&str> {
+        match key_type {
+            "ssh-rsa" => vec!["rsa-sha2-512", "rsa-sha2-256"],
+            other => vec![other],
+        }
+    }
+    let mut prefs: Vec<&str> = known
+        .iter()
+        .flat_map(|k| algs_of(k))
+        .filter(|a| supported.contains(a))
+        .collect();
+    let rest: Vec<&str> = supported
+        .iter()
+        .copied()
+        .filter(|a| !prefs.contains(a) && *a != "ssh-rsa")
+        .collect();
+    prefs.extend(rest);
+    if let Err(e) = sess.method_pref(MethodType::HostKey, &prefs.join(",")) {
+        log::debug!("host key preference {prefs:?} not taken: {}", e.message());
+    }
+}
+
+fn check_host_key(
+    name: &str,
+    sess: &Session,
+    t: &SshTarget,
+    kh: &KnownHosts,
+    own_text: &str,
+) -> Result<(), FetchError> {
     if t.host_key_check == HostKeyCheck::Off {
         log::warn!("collector {name}: host key checking is off (host_key_check: off); anyone on the path can impersonate it");
         return Ok(());
@@ -139,49 +202,40 @@ fn check_host_key(name: &str, sess: &Session, t: &SshTarget) -> Result<(), Fetch
     let (key, key_type) = sess
         .host_key()
         .ok_or_else(|| FetchError::fatal("the server sent no host key"))?;
+    let key_type = key_type_name(key_type);
     let fingerprint = sess
         .host_key_hash(HashType::Sha256)
         .map(|h| format!("SHA256:{}", base64(h, false)))
         .unwrap_or_default();
     let entry = known_hosts_name(t);
     let file = &t.known_hosts;
-    let mut kh = sess
-        .known_hosts()
-        .map_err(|e| FetchError::new(format!("known_hosts: {}", e.message())))?;
-    if file.exists() {
-        kh.read_file(file, KnownHostFileKind::OpenSSH)
-            .map_err(|e| {
-                FetchError::fatal(format!(
-                    "cannot read known_hosts {}: {}",
-                    file.display(),
-                    e.message()
-                ))
-            })?;
-    }
-    match kh.check_port(&t.host, t.port, key) {
-        CheckResult::Match => Ok(()),
-        CheckResult::Mismatch => Err(FetchError::fatal(format!(
-            "HOST KEY CHANGED for {entry}: the server's key ({fingerprint}) is not the one in {}; this could be \
+    match kh.check(&entry, key_type, key) {
+        Verdict::Known => Ok(()),
+        Verdict::Revoked => Err(FetchError::fatal(format!(
+            "the host key of {entry} ({key_type} {fingerprint}) is marked @revoked in known_hosts: \
+             refused. Ask for the collector's new key and replace the revoked one"
+        ))),
+        Verdict::Changed => Err(FetchError::fatal(format!(
+            "HOST KEY CHANGED for {entry}: the server's {key_type} key ({fingerprint}) is not the one in {}; this could be \
              an attack. If the collector was reinstalled, check the new key and run `ssh-keygen -R '{entry}' -f {}`",
             file.display(),
             file.display()
         ))),
-        CheckResult::NotFound if t.host_key_check == HostKeyCheck::AcceptNew => {
-            let line = format!("{entry} {} {}\n", key_type_name(key_type), base64(key, true));
-            let _guard = KNOWN_HOSTS_WRITE.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir).ok();
-            }
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(file)
-                .and_then(|mut f| f.write_all(line.as_bytes()))
-                .map_err(|e| FetchError::fatal(format!("cannot add {entry} to known_hosts {}: {e}", file.display())))?;
+        Verdict::OtherTypes(types) => Err(FetchError::fatal(format!(
+            "host key not known: {entry} is in known_hosts only with {} key(s), and the server offered \
+             none of those but a {key_type} key ({fingerprint}); after checking it, add it with \
+             `ssh-keyscan -t {key_type} -p {} {} >> {}`",
+            types.join(", "),
+            t.port,
+            t.host,
+            file.display()
+        ))),
+        Verdict::Unknown if t.host_key_check == HostKeyCheck::AcceptNew => {
+            accept_new(name, t, &entry, key_type, key, kh.hashed, own_text)?;
             log::warn!("collector {name}: added host key {fingerprint} for {entry} to {} (accept-new)", file.display());
             Ok(())
         }
-        CheckResult::NotFound => Err(FetchError::fatal(format!(
+        Verdict::Unknown => Err(FetchError::fatal(format!(
             "host key unknown: {entry} ({fingerprint}) is not in {}; after checking the fingerprint, add it \
              with `ssh-keyscan -p {} {} >> {}`, or set host_key_check: accept-new",
             file.display(),
@@ -189,11 +243,50 @@ fn check_host_key(name: &str, sess: &Session, t: &SshTarget) -> Result<(), Fetch
             t.host,
             file.display()
         ))),
-        CheckResult::Failure => Err(FetchError::fatal(format!(
-            "cannot check the host key of {entry} against {}",
-            file.display()
-        ))),
     }
+}
+
+/// Appends the host's key: after a newline if the file lacks a final one,
+/// hashed if the file hashes its names.
+fn accept_new(
+    name: &str,
+    t: &SshTarget,
+    entry: &str,
+    key_type: &str,
+    key: &[u8],
+    hashed: bool,
+    own_text: &str,
+) -> Result<(), FetchError> {
+    let shown = if hashed {
+        let mut salt = [0u8; 20];
+        openssl::rand::rand_bytes(&mut salt)
+            .map_err(|e| FetchError::fatal(format!("cannot make a salt: {e}")))?;
+        known_hosts::hashed_name(entry, &salt)
+    } else {
+        entry.to_owned()
+    };
+    let lead = if own_text.is_empty() || own_text.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    let line = format!("{lead}{shown} {key_type} {}\n", base64(key, true));
+    let file = &t.known_hosts;
+    let _guard = KNOWN_HOSTS_WRITE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).ok();
+    }
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .map_err(|e| {
+            FetchError::fatal(format!(
+                "collector {name}: cannot add {entry} to known_hosts {}: {e}",
+                file.display()
+            ))
+        })
 }
 
 fn password(p: &Password) -> Result<Option<String>, FetchError> {
@@ -334,6 +427,9 @@ fn fetch_within(
     // us. Each step gets `timeout`, or what is left of the deadline.
     let limit = |sess: &Session| sess.set_timeout(deadline.millis(t.timeout));
     limit(&sess);
+    let entry = known_hosts_name(t);
+    let (kh, own_text) = load_known_hosts(name, t)?;
+    prefer_known_types(&sess, &kh, &entry);
     sess.set_tcp_stream(tcp);
     sess.handshake().map_err(|e| {
         FetchError::new(match e.code() {
@@ -344,7 +440,7 @@ fn fetch_within(
             _ => format!("SSH handshake failed: {}", e.message()),
         })
     })?;
-    check_host_key(name, &sess, t)?;
+    check_host_key(name, &sess, t, &kh, &own_text)?;
     limit(&sess);
     authenticate(&sess, t)?;
     limit(&sess);

@@ -42,6 +42,8 @@ pub struct Sshd {
     pub port: u16,
     /// `ssh-ed25519 AAAA...` of its host key.
     pub host_key: String,
+    /// `ecdsa-sha2-nistp256 AAAA...` of the second host key, if any.
+    pub extra_host_key: String,
     config: PathBuf,
     gate: Option<PathBuf>,
 }
@@ -51,6 +53,8 @@ pub struct SshdOptions<'a> {
     pub password_auth: bool,
     /// Serve SFTP through a gate (see `Sshd::arm_gate`).
     pub sftp_gate: bool,
+    /// A second host key of this type (`ecdsa`, `rsa`), besides the ed25519 one.
+    pub extra_host_key: Option<&'a str>,
 }
 
 /// The gate's SFTP subsystem: plain sftp-server until `GATE.arm` exists; then
@@ -95,6 +99,20 @@ impl Sshd {
             .take(2)
             .collect::<Vec<_>>()
             .join(" ");
+        let extra = opts.extra_host_key.map(|kind| {
+            let path = w.keygen_type(&format!("{name}-host-{kind}"), kind);
+            let public = fs::read_to_string(path.with_extension("pub")).unwrap();
+            let public = public
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ");
+            (path, public)
+        });
+        let extra_line = extra
+            .as_ref()
+            .map(|(p, _)| format!("HostKey {}\n", p.display()))
+            .unwrap_or_default();
         let authorized = w.path(&format!("{name}-authorized_keys"));
         let mut keys = String::new();
         for k in opts.authorized_keys {
@@ -122,7 +140,7 @@ impl Sshd {
             fs::write(
                 &config,
                 format!(
-                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\n{extra_line}PidFile {}\n\
                      AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
                      PasswordAuthentication {}\nKbdInteractiveAuthentication no\n\
                      Subsystem sftp {}\nLogLevel ERROR\n",
@@ -140,6 +158,7 @@ impl Sshd {
             child: Some(child),
             port,
             host_key: host_pub,
+            extra_host_key: extra.map(|(_, public)| public).unwrap_or_default(),
             config,
             gate: opts.sftp_gate.then_some(sftp),
         }
@@ -163,6 +182,7 @@ impl Sshd {
                 authorized_keys: &[key],
                 password_auth: false,
                 sftp_gate: false,
+                extra_host_key: None,
             },
         )
     }

@@ -1,0 +1,132 @@
+//! known_hosts files as operators have them, against a real sshd with an
+//! ed25519 and an ECDSA host key (SPEC §13): never a false "HOST KEY CHANGED".
+
+mod common;
+
+use common::*;
+
+/// An sshd with two host keys serving one up exporter, and a config whose
+/// known_hosts is `known_hosts` in the work dir (written by the test).
+fn two_keys(check: &str) -> (Workdir, Sshd) {
+    let w = Workdir::new();
+    let key = w.keygen("client");
+    let sshd = Sshd::start(
+        &w,
+        "fc",
+        SshdOptions {
+            authorized_keys: &[&key],
+            password_auth: false,
+            sftp_gate: false,
+            extra_host_key: Some("ecdsa"),
+        },
+    );
+    let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+    config(&w, &key, &ssh_collector("fc", &sshd, &file));
+    w.edit("config.yaml", |c| {
+        c.replace("ssh:\n", &format!("ssh:\n  host_key_check: {check}\n"))
+    });
+    (w, sshd)
+}
+
+fn poll(w: &Workdir, at: &str) -> Run {
+    w.run(&["poll", "--at", &format!("2026-11-23T10:{at}:00Z")])
+}
+
+#[test]
+fn a_file_that_knows_the_host_only_by_its_ecdsa_key_is_accepted() {
+    // What OpenSSH before 8.5 wrote: only the ECDSA key.
+    let (w, sshd) = two_keys("strict");
+    w.write(
+        "known_hosts",
+        format!("[127.0.0.1]:{} {}\n", sshd.port, sshd.extra_host_key),
+    );
+    poll(&w, "00").expect_code(0).expect_stderr("1 keys: 1 up");
+}
+
+#[test]
+fn a_plain_entry_for_port_22_is_not_a_changed_key_on_another_port() {
+    let (w, _sshd) = two_keys("strict");
+    // Another host's key under the bare name: it covers port 22 only.
+    w.write("known_hosts", "127.0.0.1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n");
+    let run = poll(&w, "00");
+    run.expect_code(1)
+        .expect_stderr("host key unknown: [127.0.0.1]:");
+    assert!(!run.stderr.contains("CHANGED"), "{run}");
+}
+
+#[test]
+fn a_bad_line_is_skipped_with_its_line_and_the_others_still_count() {
+    let (w, sshd) = two_keys("strict");
+    w.write(
+        "known_hosts",
+        format!("garbage\n[127.0.0.1]:{} {}\n", sshd.port, sshd.host_key),
+    );
+    poll(&w, "00").expect_code(0).expect_stderr(&format!(
+        "known_hosts {}:1: skipped, no key type",
+        w.path("known_hosts").display()
+    ));
+}
+
+#[test]
+fn a_revoked_key_is_refused() {
+    let (w, sshd) = two_keys("strict");
+    w.write(
+        "known_hosts",
+        format!(
+            "@revoked * {}\n[127.0.0.1]:{} {}\n",
+            sshd.host_key, sshd.port, sshd.host_key
+        ),
+    );
+    poll(&w, "00")
+        .expect_code(1)
+        .expect_stderr("is marked @revoked in known_hosts: refused");
+}
+
+#[test]
+fn accept_new_appends_on_a_line_of_its_own_and_hashed_into_a_hashed_file() {
+    // A file without a final newline.
+    let (w, _sshd) = two_keys("accept-new");
+    w.write("known_hosts", "other.example.net ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl");
+    poll(&w, "00").expect_code(0).expect_stderr("(accept-new)");
+    poll(&w, "05").expect_code(0);
+    let text = std::fs::read_to_string(w.path("known_hosts")).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("[127.0.0.1]:"),
+        "{text}"
+    );
+    // OpenSSH finds both entries.
+    let found = std::process::Command::new("ssh-keygen")
+        .args(["-F", "other.example.net", "-f"])
+        .arg(w.path("known_hosts"))
+        .status()
+        .unwrap();
+    assert!(found.success());
+
+    // A hashed file gets a hashed line, which the next poll (and OpenSSH) matches.
+    let (w, sshd) = two_keys("accept-new");
+    w.write("known_hosts", "");
+    let hashed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo 'other.example.net ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' > {0} && ssh-keygen -q -H -f {0} && rm -f {0}.old",
+            w.path("known_hosts").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(hashed.success());
+    poll(&w, "00").expect_code(0).expect_stderr("(accept-new)");
+    poll(&w, "05").expect_code(0);
+    let text = std::fs::read_to_string(w.path("known_hosts")).unwrap();
+    assert!(text.lines().all(|l| l.starts_with("|1|")), "{text}");
+    let found = std::process::Command::new("ssh-keygen")
+        .args(["-F", &format!("[127.0.0.1]:{}", sshd.port), "-f"])
+        .arg(w.path("known_hosts"))
+        .output()
+        .unwrap();
+    assert!(
+        found.status.success(),
+        "{}",
+        String::from_utf8_lossy(&found.stdout)
+    );
+}
