@@ -64,12 +64,7 @@ impl SlowHost {
             .unwrap();
         assert!(tc.success(), "tc tbf failed");
         let host_key = w.keygen("slow-host");
-        host.host_key = fs::read_to_string(host_key.with_extension("pub"))
-            .unwrap()
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
+        host.host_key = super::public_key(&host_key);
         let authorized = w.write(
             "slow-authorized_keys",
             fs::read_to_string(key.with_extension("pub")).unwrap(),

@@ -93,20 +93,10 @@ impl Sshd {
         );
         fs::create_dir_all("/run/sshd").ok();
         let host_key = w.keygen(&format!("{name}-host"));
-        let host_pub = fs::read_to_string(host_key.with_extension("pub")).unwrap();
-        let host_pub = host_pub
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let host_pub = public_key(&host_key);
         let extra = opts.extra_host_key.map(|kind| {
             let path = w.keygen_type(&format!("{name}-host-{kind}"), kind);
-            let public = fs::read_to_string(path.with_extension("pub")).unwrap();
-            let public = public
-                .split_whitespace()
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let public = public_key(&path);
             (path, public)
         });
         let extra_line = extra
@@ -204,6 +194,16 @@ impl Drop for Sshd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `ssh-ed25519 AAAA...` of the key pair at `private` (its `.pub`, without the comment).
+pub fn public_key(private: &Path) -> String {
+    fs::read_to_string(private.with_extension("pub"))
+        .unwrap()
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A collector entry for the config.
