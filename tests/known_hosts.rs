@@ -130,3 +130,58 @@ fn accept_new_appends_on_a_line_of_its_own_and_hashed_into_a_hashed_file() {
         String::from_utf8_lossy(&found.stdout)
     );
 }
+
+/// An encrypted client key (`ssh-keygen -N`), in OpenSSH's format or PEM.
+fn encrypted_key(w: &Workdir, name: &str, kind: &str, pem: bool) -> std::path::PathBuf {
+    let p = w.path(name);
+    let mut cmd = std::process::Command::new("ssh-keygen");
+    cmd.args(["-q", "-t", kind, "-N", "open sesame-42", "-C", name, "-f"])
+        .arg(&p);
+    if pem {
+        cmd.args(["-m", "PEM"]);
+    }
+    assert!(cmd.status().unwrap().success());
+    p
+}
+
+#[test]
+fn encrypted_identity_files_open_with_passphrase_env_and_the_passphrase_is_never_shown() {
+    let w = Workdir::new();
+    let ed = encrypted_key(&w, "enc-ed25519", "ed25519", false);
+    let rsa = encrypted_key(&w, "enc-rsa", "rsa", true);
+    for (name, key) in [("fc-ed", &ed), ("fc-rsa", &rsa)] {
+        let sshd = Sshd::with_key(&w, name, key);
+        w.write("known_hosts", sshd.known_hosts_line());
+        let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));
+        config(&w, key, &ssh_collector("fc", &sshd, &file));
+        w.edit("config.yaml", |c| {
+            c.replace("ssh:\n", "ssh:\n  passphrase_env: FC_PASSPHRASE\n")
+        });
+        std::fs::remove_file(w.path("state.db")).ok();
+        let poll = |pass: Option<&str>| {
+            let mut cmd = w.command(&["poll"]);
+            if let Some(p) = pass {
+                cmd.env("FC_PASSPHRASE", p);
+            }
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                !stderr.contains("sesame"),
+                "the passphrase leaked: {stderr}"
+            );
+            (out.status.code(), stderr)
+        };
+        let (code, stderr) = poll(None);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(
+            stderr.contains("passphrase_env: the environment variable FC_PASSPHRASE is not set"),
+            "{stderr}"
+        );
+        let (code, stderr) = poll(Some("wrong"));
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains("is the passphrase right?"), "{stderr}");
+        let (code, stderr) = poll(Some("open sesame-42"));
+        assert_eq!(code, Some(0), "{key:?}: {stderr}");
+        assert!(stderr.contains("1 keys: 1 up"), "{stderr}");
+    }
+}

@@ -77,6 +77,8 @@ pub struct SshTarget {
     pub identity: Vec<PathBuf>,
     pub agent: bool,
     pub password: Password,
+    /// For encrypted identity files.
+    pub passphrase: Password,
     pub known_hosts: PathBuf,
     pub host_key_check: HostKeyCheck,
     pub connect_timeout: Dur,
@@ -210,6 +212,8 @@ ssh_options! {
     agent: bool,
     password_env: String,
     password_file: String,
+    passphrase_env: String,
+    passphrase_file: String,
     known_hosts: String,
     host_key_check: HostKeyCheck,
     connect_timeout: Dur,
@@ -281,6 +285,8 @@ fn ssh_defaults() -> SshOptions {
         agent: Some(true),
         password_env: None,
         password_file: None,
+        passphrase_env: None,
+        passphrase_file: None,
         known_hosts: Some("~/.ssh/known_hosts".into()),
         host_key_check: Some(HostKeyCheck::Strict),
         connect_timeout: Some(Dur(10)),
@@ -354,10 +360,12 @@ fn readable_secrets(path: &Path, cfg: &Config) -> Option<String> {
     let mut files = Vec::new();
     for c in &cfg.collectors {
         if let Source::Ssh(t) = &c.source {
-            match &t.password {
-                Password::Inline(_) if open(path) => files.push(path.to_path_buf()),
-                Password::File(f) if open(f) => files.push(f.clone()),
-                _ => {}
+            for secret in [&t.password, &t.passphrase] {
+                match secret {
+                    Password::Inline(_) if open(path) => files.push(path.to_path_buf()),
+                    Password::File(f) if open(f) && !files.contains(f) => files.push(f.clone()),
+                    _ => {}
+                }
             }
         }
     }
@@ -557,6 +565,16 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
     build(common, collectors, path, base, Vec::new())
 }
 
+/// Where a secret comes from: `WHAT_env` or `WHAT_file`, at most one.
+fn secret(what: &str, env: Option<String>, file: Option<String>, base: &Path) -> Result<Password> {
+    Ok(match (env, file) {
+        (Some(_), Some(_)) => bail!("set only one of {what}_env and {what}_file"),
+        (Some(v), None) => Password::Env(env_name(&format!("{what}_env"), v)?),
+        (None, Some(f)) => Password::File(resolve_path(base, &f)),
+        (None, None) => Password::None,
+    })
+}
+
 /// Missing key files are skipped (the defaults often are); one that exists
 /// but cannot be read is a mistake worth stopping for.
 fn check_identity(identity: &[PathBuf]) -> Result<()> {
@@ -587,6 +605,10 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         section.password_env = None;
         section.password_file = None;
     }
+    if c.passphrase_env.is_some() || c.passphrase_file.is_some() {
+        section.passphrase_env = None;
+        section.passphrase_file = None;
+    }
     let o = c.ssh().or(&section);
     let source = match (&c.host, &c.local) {
         (Some(_), Some(_)) => {
@@ -607,12 +629,8 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
             Source::Local(resolve_path(base, local))
         }
         (Some(host), None) => {
-            let password = match (o.password_env, o.password_file) {
-                (Some(_), Some(_)) => bail!("set only one of password_env and password_file"),
-                (Some(v), None) => Password::Env(env_name("password_env", v)?),
-                (None, Some(f)) => Password::File(resolve_path(base, &f)),
-                (None, None) => Password::None,
-            };
+            let password = secret("password", o.password_env, o.password_file, base)?;
+            let passphrase = secret("passphrase", o.passphrase_env, o.passphrase_file, base)?;
             let identity: Vec<PathBuf> = o
                 .identity
                 .expect("default")
@@ -628,6 +646,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
                 identity,
                 agent: o.agent.expect("default"),
                 password,
+                passphrase,
                 known_hosts: resolve_path(base, &o.known_hosts.expect("default")),
                 host_key_check: o.host_key_check.expect("default"),
                 connect_timeout: o.connect_timeout.expect("default"),

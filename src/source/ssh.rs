@@ -289,21 +289,19 @@ fn accept_new(
         })
 }
 
-fn password(p: &Password) -> Result<Option<String>, FetchError> {
+/// The secret `p` names; `what` (`password`, `passphrase`) for the errors.
+fn secret(p: &Password, what: &str) -> Result<Option<String>, FetchError> {
     Ok(match p {
         Password::None => None,
         Password::Inline(s) => Some(s.0.clone()),
         Password::Env(var) => Some(std::env::var(var).map_err(|_| {
             FetchError::fatal(format!(
-                "password_env: the environment variable {var} is not set"
+                "{what}_env: the environment variable {var} is not set"
             ))
         })?),
         Password::File(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                FetchError::fatal(format!(
-                    "password_file: cannot read {}: {e}",
-                    path.display()
-                ))
+                FetchError::fatal(format!("{what}_file: cannot read {}: {e}", path.display()))
             })?;
             Some(text.lines().next().unwrap_or("").to_owned())
         }
@@ -348,20 +346,26 @@ fn authenticate(sess: &Session, t: &SshTarget) -> Result<(), FetchError> {
             }
         }
     }
+    let passphrase = secret(&t.passphrase, "passphrase")?;
     for key in &t.identity {
         if !key.exists() {
             continue;
         }
-        match sess.userauth_pubkey_file(&t.user, None, key, None) {
+        match sess.userauth_pubkey_file(&t.user, None, key, passphrase.as_deref()) {
             Ok(()) if sess.authenticated() => return Ok(()),
             Err(e) if timed_out(&e) => return Err(FetchError::new(describe(&e, t))),
             Err(e) if e.code() != ErrorCode::Session(LIBSSH2_ERROR_AUTHENTICATION_FAILED) => {
-                tried.push(format!("key {} ({})", key.display(), e.message()))
+                let hint = if passphrase.is_none() {
+                    "; if the key is encrypted, set passphrase_env or passphrase_file"
+                } else {
+                    "; is the passphrase right?"
+                };
+                tried.push(format!("key {} ({}{hint})", key.display(), e.message()))
             }
             _ => tried.push(format!("key {}", key.display())),
         }
     }
-    if let Some(pw) = password(&t.password)? {
+    if let Some(pw) = secret(&t.password, "password")? {
         match sess.userauth_password(&t.user, &pw) {
             Ok(()) if sess.authenticated() => return Ok(()),
             Err(e) if timed_out(&e) => return Err(FetchError::new(describe(&e, t))),
