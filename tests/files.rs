@@ -23,20 +23,10 @@ fn setup(log: &str) -> Workdir {
 /// `fcstats ARGS` under `umask 000`.
 fn with_umask_000(w: &Workdir, args: &str) -> Run {
     let bin = env!("CARGO_BIN_EXE_fcstats");
-    let out = std::process::Command::new("sh")
-        .args(["-c", &format!("umask 000; exec {bin} {args}")])
-        .current_dir(w.dir.path())
-        .env("HOME", w.dir.path())
-        .env_remove("FCSTATS_CONFIG")
-        .env_remove("FCSTATS_DB")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: std::time::Duration::ZERO,
-    }
+    Run::of(
+        w.command_of("sh")
+            .args(["-c", &format!("umask 000; exec {bin} {args}")]),
+    )
 }
 
 fn mode(w: &Workdir, name: &str) -> u32 {
@@ -135,20 +125,15 @@ fn a_user_who_may_read_but_not_write_the_database_gets_reports() {
     )
     .unwrap();
     let uid = uid.trim();
-    let out = std::process::Command::new("setpriv")
-        .args(["--reuid", uid, "--regid", uid, "--clear-groups"])
-        .arg(&bin)
-        .args(["report", "status", "--format", "tsv", "--no-header"])
-        .current_dir(w.dir.path())
-        .env("HOME", w.dir.path())
-        .env_remove("FCSTATS_CONFIG")
-        .env_remove("FCSTATS_DB")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let run = Run::of(
+        w.command_of("setpriv")
+            .args(["--reuid", uid, "--regid", uid, "--clear-groups"])
+            .arg(&bin)
+            .args(["report", "status", "--format", "tsv", "--no-header"]),
+    );
+    run.expect_code(0);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
+        run.stdout,
         "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\n"
     );
     // Nothing was written by the reader.

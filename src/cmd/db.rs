@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::exit;
+use crate::output::plural;
 use crate::store::{lock, Store};
 use crate::time::rfc3339;
 
@@ -29,12 +30,4 @@ pub fn undo(db: &Path, after: i64) -> Result<i32> {
         plural(u.alerts),
     );
     Ok(exit::OK)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

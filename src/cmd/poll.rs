@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::exit;
 use crate::model::{KeyId, Snapshot};
 use crate::notify;
+use crate::output::plural;
 use crate::source;
 use crate::state::{self, EventKind, HealthChange, KeyChange};
 use crate::store::{lock, NewAlert, PollRecord, Store};
@@ -103,11 +104,10 @@ fn poll_time(store: &Store, at: Option<i64>) -> Result<i64> {
             rfc3339(now)
         ),
         Some(last) if last == now => {
-            let into = chrono::Utc::now().timestamp_subsec_millis();
-            std::thread::sleep(std::time::Duration::from_millis(u64::from(
-                1000 - into.min(999),
-            )));
-            Ok(crate::time::now().max(now + 1))
+            while crate::time::now() <= last {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(crate::time::now())
         }
         _ => Ok(now),
     }
@@ -320,7 +320,7 @@ fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i3
         s.down,
         s.unknown,
         s.transitions,
-        if s.transitions == 1 { "" } else { "s" },
+        plural(s.transitions),
         started.elapsed().as_secs_f64()
     );
     match failed.len() {

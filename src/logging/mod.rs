@@ -63,20 +63,18 @@ impl Log for Fanout {
         }
         // Text from collector files (exporter names, errors quoting a field)
         // reaches terminals and logs with its control characters escaped.
+        // Formatted once here; every destination writes this text.
         let text = r.args().to_string();
-        if let std::borrow::Cow::Owned(escaped) = crate::output::escape_controls_but_newlines(&text)
-        {
-            return self.log_record(
-                &Record::builder()
-                    .args(format_args!("{escaped}"))
-                    .metadata(r.metadata().clone())
-                    .module_path(r.module_path())
-                    .file(r.file())
-                    .line(r.line())
-                    .build(),
-            );
-        }
-        self.log_record(r);
+        let text = crate::output::escape_controls_but_newlines(&text);
+        self.log_record(
+            &Record::builder()
+                .args(format_args!("{text}"))
+                .metadata(r.metadata().clone())
+                .module_path(r.module_path())
+                .file(r.file())
+                .line(r.line())
+                .build(),
+        );
     }
 
     fn flush(&self) {

@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use crate::config::alerts::{AlertSink, SinkSpec};
 use crate::config::Config;
+use crate::output::plural;
 use crate::store::{NewAlert, Store};
 use crate::time::rfc3339;
 pub use event::Alert;
@@ -104,12 +105,11 @@ pub struct Delivered {
 /// One warning line for what was dropped and one for what waits for the
 /// budget, not one per alert: backfilling drops thousands at once.
 fn say_totals(d: &Delivered, drops: &[String], budget: std::time::Duration) {
-    let s = |n: usize| if n == 1 { "" } else { "s" };
     if d.dropped > 0 {
         log::warn!(
             "{} alert{} dropped, not sent: {} (-v lists them)",
             d.dropped,
-            s(d.dropped),
+            plural(d.dropped),
             drops.join("; ")
         );
     }
@@ -118,7 +118,7 @@ fn say_totals(d: &Delivered, drops: &[String], budget: std::time::Duration) {
             "alert_budget ({}s) spent: {} alert{} left in the outbox for the next poll",
             budget.as_secs(),
             d.deferred,
-            s(d.deferred)
+            plural(d.deferred)
         );
     }
 }

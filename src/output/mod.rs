@@ -148,6 +148,15 @@ fn escape_where(s: &str, escape: impl Fn(char) -> bool) -> std::borrow::Cow<'_, 
     std::borrow::Cow::Owned(out)
 }
 
+/// `""` for one, `"s"` otherwise: `1 transition`, `3 transitions`.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 /// `1h 20m`, `2d 3h`, `45s`: the two largest units.
 pub fn human_duration(secs: i64) -> String {
     if secs <= 0 {

@@ -125,10 +125,11 @@ fn connect(t: &SshTarget, deadline: Deadline) -> Result<TcpStream, FetchError> {
 const SYSTEM_KNOWN_HOSTS: &str = "/etc/ssh/ssh_known_hosts";
 
 /// The collector's known_hosts and the system's, parsed; lines skipped are
-/// said once each (file:line), the others still count.
-fn load_known_hosts(name: &str, t: &SshTarget) -> Result<(KnownHosts, String), FetchError> {
+/// said once each (file:line), the others still count. Also whether the
+/// collector's file lacks a final newline (an appended line needs one first).
+fn load_known_hosts(name: &str, t: &SshTarget) -> Result<(KnownHosts, bool), FetchError> {
     let mut all = KnownHosts::default();
-    let mut own_text = String::new();
+    let mut unterminated = false;
     for (i, file) in [t.known_hosts.as_path(), Path::new(SYSTEM_KNOWN_HOSTS)]
         .iter()
         .enumerate()
@@ -149,11 +150,11 @@ fn load_known_hosts(name: &str, t: &SshTarget) -> Result<(KnownHosts, String), F
         }
         if i == 0 {
             all.hashed = kh.hashed;
-            own_text = text;
+            unterminated = !text.is_empty() && !text.ends_with('\n');
         }
         all.entries.extend(kh.entries);
     }
-    Ok((all, own_text))
+    Ok((all, unterminated))
 }
 
 /// Offers first the host key types known for the host, as OpenSSH does, so
@@ -192,8 +193,9 @@ fn check_host_key(
     name: &str,
     sess: &Session,
     t: &SshTarget,
+    entry: &str,
     kh: &KnownHosts,
-    own_text: &str,
+    unterminated: bool,
 ) -> Result<(), FetchError> {
     if t.host_key_check == HostKeyCheck::Off {
         log::warn!("collector {name}: host key checking is off (host_key_check: off); anyone on the path can impersonate it");
@@ -207,9 +209,8 @@ fn check_host_key(
         .host_key_hash(HashType::Sha256)
         .map(|h| format!("SHA256:{}", base64(h, false)))
         .unwrap_or_default();
-    let entry = known_hosts_name(t);
     let file = &t.known_hosts;
-    match kh.check(&entry, key_type, key) {
+    match kh.check(entry, key_type, key) {
         Verdict::Known => Ok(()),
         Verdict::Revoked => Err(FetchError::fatal(format!(
             "the host key of {entry} ({key_type} {fingerprint}) is marked @revoked in known_hosts: \
@@ -231,7 +232,7 @@ fn check_host_key(
             file.display()
         ))),
         Verdict::Unknown if t.host_key_check == HostKeyCheck::AcceptNew => {
-            accept_new(name, t, &entry, key_type, key, kh.hashed, own_text)?;
+            accept_new(name, t, entry, key_type, key, kh.hashed, unterminated)?;
             log::warn!("collector {name}: added host key {fingerprint} for {entry} to {} (accept-new)", file.display());
             Ok(())
         }
@@ -255,7 +256,7 @@ fn accept_new(
     key_type: &str,
     key: &[u8],
     hashed: bool,
-    own_text: &str,
+    unterminated: bool,
 ) -> Result<(), FetchError> {
     let shown = if hashed {
         let mut salt = [0u8; 20];
@@ -265,11 +266,7 @@ fn accept_new(
     } else {
         entry.to_owned()
     };
-    let lead = if own_text.is_empty() || own_text.ends_with('\n') {
-        ""
-    } else {
-        "\n"
-    };
+    let lead = if unterminated { "\n" } else { "" };
     let line = format!("{lead}{shown} {key_type} {}\n", base64(key, true));
     let file = &t.known_hosts;
     let _guard = KNOWN_HOSTS_WRITE.lock().unwrap_or_else(|p| p.into_inner());
@@ -432,7 +429,7 @@ fn fetch_within(
     let limit = |sess: &Session| sess.set_timeout(deadline.millis(t.timeout));
     limit(&sess);
     let entry = known_hosts_name(t);
-    let (kh, own_text) = load_known_hosts(name, t)?;
+    let (kh, unterminated) = load_known_hosts(name, t)?;
     prefer_known_types(&sess, &kh, &entry);
     sess.set_tcp_stream(tcp);
     sess.handshake().map_err(|e| {
@@ -444,7 +441,7 @@ fn fetch_within(
             _ => format!("SSH handshake failed: {}", e.message()),
         })
     })?;
-    check_host_key(name, &sess, t, &kh, &own_text)?;
+    check_host_key(name, &sess, t, &entry, &kh, unterminated)?;
     limit(&sess);
     authenticate(&sess, t)?;
     limit(&sess);

@@ -53,6 +53,18 @@ impl fmt::Display for Run {
 }
 
 impl Run {
+    /// Runs `cmd` to its end.
+    pub fn of(cmd: &mut Command) -> Run {
+        let started = Instant::now();
+        let out = cmd.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
     /// Asserts the exit code, showing the whole run when it differs.
     pub fn expect_code(&self, code: i32) -> &Run {
         assert_eq!(self.code, code, "unexpected exit code:\n{self}");
@@ -94,10 +106,11 @@ impl Workdir {
         p
     }
 
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fcstats"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
+    /// `program` in the work dir, with HOME there and none of the caller's
+    /// fcstats, agent or terminal settings.
+    pub fn command_of(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir.path())
             .env("HOME", self.dir.path())
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FCSTATS_CONFIG")
@@ -108,15 +121,14 @@ impl Workdir {
         cmd
     }
 
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command_of(env!("CARGO_BIN_EXE_fcstats"));
+        cmd.args(args);
+        cmd
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
-        let started = Instant::now();
-        let out = self.command(args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            elapsed: started.elapsed(),
-        }
+        Run::of(&mut self.command(args))
     }
 
     /// Rewrites a file through `f`.
