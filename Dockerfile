@@ -5,6 +5,8 @@ WORKDIR /src
 # zlib (for libssh2) built in statically: distroless cc has no libz.so.
 ENV LIBZ_SYS_STATIC=1
 COPY Cargo.toml Cargo.lock ./
+# .cargo/config.toml: the C flags that compile libssh2's SHA-1 algorithms in.
+COPY .cargo ./.cargo
 COPY src ./src
 RUN cargo build --release --locked \
     && strip target/release/fcstats \

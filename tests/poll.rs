@@ -223,7 +223,7 @@ fn an_unknown_host_key_is_refused_and_accept_new_learns_it() {
     let t = Two::new(&[("10.0.0.1", 500)], &[("10.0.0.3", 70)]);
     t.w.write("known_hosts", t.b.known_hosts_line());
     t.poll_at(T1).expect_code(3).expect_stderr(&format!(
-        "collector fc-a failed: host key unknown: [127.0.0.1]:{} (SHA256:",
+        "collector fc-a failed: host key unknown: [127.0.0.1]:{} (ssh-ed25519 SHA256:",
         t.a.port
     ));
 

@@ -4,6 +4,7 @@
 pub mod alerts;
 mod legacy;
 mod logcfg;
+pub mod ssh;
 pub mod units;
 
 use std::collections::HashSet;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::Columns;
 pub use logcfg::{LogConfig, SyslogConfig, SyslogFormat, SyslogServer};
+pub use ssh::{Algorithms, Hop, HostKeyCheck, OneOrMany, Transfer};
 pub use units::{ByteSize, Dur};
 
 /// Where the config is looked for when neither `--config` nor `$FCSTATS_CONFIG`
@@ -24,17 +26,6 @@ pub const SEARCH_PATH: [&str; 3] = [
     "/etc/fcstats/config.yaml",
     "/app/config.yaml",
 ];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostKeyCheck {
-    /// The host key must be in known_hosts.
-    Strict,
-    /// Unknown hosts are added to known_hosts; a changed key is still refused.
-    AcceptNew,
-    /// No check (warned about on every run).
-    Off,
-}
 
 /// A password that never prints.
 #[derive(Clone, PartialEq, Eq)]
@@ -79,10 +70,18 @@ pub struct SshTarget {
     pub password: Password,
     /// For encrypted identity files.
     pub passphrase: Password,
-    pub known_hosts: PathBuf,
+    /// Read in order; `accept-new` writes to the first.
+    pub known_hosts: Vec<PathBuf>,
     pub host_key_check: HostKeyCheck,
     pub connect_timeout: Dur,
     pub timeout: Dur,
+    pub algorithms: Algorithms,
+    /// Only the identity files, never the agent.
+    pub identities_only: bool,
+    /// Jump hosts, outermost first (ProxyJump).
+    pub jump: Vec<Hop>,
+    pub transfer: Transfer,
+    pub compression: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -214,7 +213,7 @@ ssh_options! {
     password_file: String,
     passphrase_env: String,
     passphrase_file: String,
-    known_hosts: String,
+    known_hosts: OneOrMany,
     host_key_check: HostKeyCheck,
     connect_timeout: Dur,
     timeout: Dur,
@@ -222,6 +221,12 @@ ssh_options! {
     retry_delay: Dur,
     max_bytes: ByteSize,
     deadline: Dur,
+    algorithms: Algorithms,
+    identities_only: bool,
+    jump: OneOrMany,
+    transfer: Transfer,
+    compression: bool,
+    ssh_config: String,
 }
 
 /// Keys of `ssh:` that also apply to `local:` collectors.
@@ -287,7 +292,10 @@ fn ssh_defaults() -> SshOptions {
         password_file: None,
         passphrase_env: None,
         passphrase_file: None,
-        known_hosts: Some("~/.ssh/known_hosts".into()),
+        known_hosts: Some(OneOrMany::Many(vec![
+            "~/.ssh/known_hosts".into(),
+            "/etc/ssh/ssh_known_hosts".into(),
+        ])),
         host_key_check: Some(HostKeyCheck::Strict),
         connect_timeout: Some(Dur(10)),
         timeout: Some(Dur(60)),
@@ -295,6 +303,12 @@ fn ssh_defaults() -> SshOptions {
         retry_delay: Some(Dur(5)),
         max_bytes: Some(ByteSize(256 << 20)),
         deadline: Some(Dur(120)),
+        algorithms: Some(Algorithms::default()),
+        identities_only: Some(false),
+        jump: None,
+        transfer: Some(Transfer::Auto),
+        compression: Some(false),
+        ssh_config: None,
     }
 }
 
@@ -609,7 +623,13 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         section.passphrase_env = None;
         section.passphrase_file = None;
     }
-    let o = c.ssh().or(&section);
+    let mut o = c.ssh().or(&section);
+    o.algorithms = Some(
+        c.algorithms
+            .clone()
+            .unwrap_or_default()
+            .or(&section.algorithms.clone().unwrap_or_default()),
+    );
     let source = match (&c.host, &c.local) {
         (Some(_), Some(_)) => {
             bail!("set either `host` (read over SSH) or `local` (read a file here), not both")
@@ -628,31 +648,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
             }
             Source::Local(resolve_path(base, local))
         }
-        (Some(host), None) => {
-            let password = secret("password", o.password_env, o.password_file, base)?;
-            let passphrase = secret("passphrase", o.passphrase_env, o.passphrase_file, base)?;
-            let identity: Vec<PathBuf> = o
-                .identity
-                .expect("default")
-                .iter()
-                .map(|p| resolve_path(base, p))
-                .collect();
-            check_identity(&identity)?;
-            Source::Ssh(SshTarget {
-                host: host.clone(),
-                port: o.port.expect("default"),
-                user: o.user.expect("default"),
-                path: o.path.expect("default"),
-                identity,
-                agent: o.agent.expect("default"),
-                password,
-                passphrase,
-                known_hosts: resolve_path(base, &o.known_hosts.expect("default")),
-                host_key_check: o.host_key_check.expect("default"),
-                connect_timeout: o.connect_timeout.expect("default"),
-                timeout: o.timeout.expect("default"),
-            })
-        }
+        (Some(host), None) => Source::Ssh(resolve_ssh(host, o.clone(), base)?),
     };
     Ok(Collector {
         name: c.name.clone(),
@@ -661,6 +657,58 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         retry_delay: o.retry_delay.expect("default"),
         max_bytes: o.max_bytes.expect("default"),
         deadline: o.deadline.expect("default"),
+    })
+}
+
+/// An SSH collector's settings: `o` is its entry over the `ssh:` section
+/// over the built-in defaults.
+fn resolve_ssh(host: &str, o: SshOptions, base: &Path) -> Result<SshTarget> {
+    let password = secret("password", o.password_env, o.password_file, base)?;
+    let passphrase = secret("passphrase", o.passphrase_env, o.passphrase_file, base)?;
+    let identity: Vec<PathBuf> = o
+        .identity
+        .expect("default")
+        .iter()
+        .map(|p| resolve_path(base, p))
+        .collect();
+    check_identity(&identity)?;
+    let known_hosts: Vec<PathBuf> = o
+        .known_hosts
+        .expect("default")
+        .to_vec()
+        .iter()
+        .map(|p| resolve_path(base, p))
+        .collect();
+    if known_hosts.is_empty() {
+        bail!("known_hosts: give at least one file (the first is where accept-new adds keys)");
+    }
+    let host = ssh::host_name(host);
+    if host.is_empty() {
+        bail!("host: must not be empty");
+    }
+    Ok(SshTarget {
+        host,
+        port: o.port.expect("default"),
+        user: o.user.expect("default"),
+        path: o.path.expect("default"),
+        identity,
+        agent: o.agent.expect("default"),
+        password,
+        passphrase,
+        known_hosts,
+        host_key_check: o.host_key_check.expect("default"),
+        connect_timeout: o.connect_timeout.expect("default"),
+        timeout: o.timeout.expect("default"),
+        algorithms: o.algorithms.unwrap_or_default(),
+        identities_only: o.identities_only.expect("default"),
+        jump: o
+            .jump
+            .as_ref()
+            .map(ssh::hops)
+            .transpose()?
+            .unwrap_or_default(),
+        transfer: o.transfer.expect("default"),
+        compression: o.compression.expect("default"),
     })
 }
 

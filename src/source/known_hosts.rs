@@ -51,6 +51,9 @@ pub enum Verdict {
     Revoked,
     /// The host is known, but only with keys of other types.
     OtherTypes(Vec<String>),
+    /// Only `@cert-authority` lines name the host (fcstats does not check
+    /// certificates, so the plain key must be known).
+    CertAuthorityOnly,
     Unknown,
 }
 
@@ -154,6 +157,8 @@ impl KnownHosts {
             Verdict::Changed
         } else if !plain.is_empty() {
             Verdict::OtherTypes(self.types_for(name))
+        } else if entries.iter().any(|e| e.marker == Marker::CertAuthority) {
+            Verdict::CertAuthorityOnly
         } else {
             Verdict::Unknown
         }

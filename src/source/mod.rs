@@ -2,6 +2,7 @@
 //! threads, with retries. Each read is parsed while it streams in; the result
 //! is every row of the file or one line saying what went wrong.
 
+mod algorithms;
 mod known_hosts;
 mod local;
 mod ssh;

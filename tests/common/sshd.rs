@@ -44,10 +44,14 @@ pub struct Sshd {
     pub host_key: String,
     /// `ecdsa-sha2-nistp256 AAAA...` of the second host key, if any.
     pub extra_host_key: String,
+    /// `@cert-authority` key (`ssh-ed25519 AAAA...`) that signed its host
+    /// certificate, if it presents one.
+    pub ca_key: String,
     config: PathBuf,
     gate: Option<PathBuf>,
 }
 
+#[derive(Default)]
 pub struct SshdOptions<'a> {
     pub authorized_keys: &'a [&'a Path],
     pub password_auth: bool,
@@ -55,6 +59,15 @@ pub struct SshdOptions<'a> {
     pub sftp_gate: bool,
     /// A second host key of this type (`ecdsa`, `rsa`), besides the ed25519 one.
     pub extra_host_key: Option<&'a str>,
+    /// sshd_config lines that take precedence over the defaults (sshd keeps
+    /// the first value of a keyword).
+    pub extra: &'a str,
+    /// No `Subsystem sftp` (an appliance without SFTP).
+    pub no_sftp: bool,
+    /// Present a host certificate signed by a CA made for the test.
+    pub host_certificate: bool,
+    /// Listen on ::1 too.
+    pub ipv6: bool,
 }
 
 /// The gate's SFTP subsystem: plain sftp-server until `GATE.arm` exists; then
@@ -99,10 +112,39 @@ impl Sshd {
             let public = public_key(&path);
             (path, public)
         });
-        let extra_line = extra
+        let mut extra_line = extra
             .as_ref()
             .map(|(p, _)| format!("HostKey {}\n", p.display()))
             .unwrap_or_default();
+        let ca_key = if opts.host_certificate {
+            let ca = w.keygen(&format!("{name}-ca"));
+            let signed = Command::new("ssh-keygen")
+                .args(["-q", "-s"])
+                .arg(&ca)
+                .args([
+                    "-I",
+                    name,
+                    "-h",
+                    "-n",
+                    "127.0.0.1,localhost",
+                    "-V",
+                    "-1d:+1d",
+                ])
+                .arg(host_key.with_extension("pub"))
+                .status()
+                .unwrap();
+            assert!(signed.success(), "ssh-keygen -s failed");
+            extra_line.push_str(&format!(
+                "HostCertificate {}-cert.pub\n",
+                host_key.display()
+            ));
+            public_key(&ca)
+        } else {
+            String::new()
+        };
+        if opts.ipv6 {
+            extra_line.push_str("ListenAddress ::1\n");
+        }
         let authorized = w.path(&format!("{name}-authorized_keys"));
         let mut keys = String::new();
         for k in opts.authorized_keys {
@@ -110,17 +152,23 @@ impl Sshd {
         }
         fs::write(&authorized, keys).unwrap();
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        let sftp = if opts.sftp_gate {
+        let sftp = if opts.no_sftp {
+            None
+        } else if opts.sftp_gate {
             let gate = w.write(
                 &format!("{name}-sftp-gate"),
                 SFTP_GATE.replace("SFTP_SERVER", SFTP_SERVER),
             );
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&gate, fs::Permissions::from_mode(0o755)).unwrap();
-            gate
+            Some(gate)
         } else {
-            PathBuf::from(SFTP_SERVER)
+            Some(PathBuf::from(SFTP_SERVER))
         };
+        let subsystem = sftp
+            .as_ref()
+            .map(|p| format!("Subsystem sftp {}\n", p.display()))
+            .unwrap_or_default();
         let config = w.path(&format!("{name}-sshd_config"));
         let what = format!(
             "sshd (run `{SSHD} -D -e -f {}` by hand to see why)",
@@ -130,15 +178,15 @@ impl Sshd {
             fs::write(
                 &config,
                 format!(
-                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\n{extra_line}PidFile {}\n\
+                    "{}Port {port}\nListenAddress 127.0.0.1\nHostKey {}\n{extra_line}PidFile {}\n\
                      AuthorizedKeysFile {}\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
                      PasswordAuthentication {}\nKbdInteractiveAuthentication no\n\
-                     Subsystem sftp {}\nLogLevel ERROR\n",
+                     {subsystem}LogLevel ERROR\n",
+                    opts.extra,
                     host_key.display(),
                     w.path(&format!("{name}-sshd.pid")).display(),
                     authorized.display(),
                     yes_no(opts.password_auth),
-                    sftp.display(),
                 ),
             )
             .unwrap();
@@ -149,8 +197,9 @@ impl Sshd {
             port,
             host_key: host_pub,
             extra_host_key: extra.map(|(_, public)| public).unwrap_or_default(),
+            ca_key,
             config,
-            gate: opts.sftp_gate.then_some(sftp),
+            gate: if opts.sftp_gate { sftp } else { None },
         }
     }
 
@@ -171,8 +220,7 @@ impl Sshd {
             SshdOptions {
                 authorized_keys: &[key],
                 password_auth: false,
-                sftp_gate: false,
-                extra_host_key: None,
+                ..Default::default()
             },
         )
     }
