@@ -209,7 +209,12 @@ pub fn diagnose(ours: &dyn Fn(Kind) -> Vec<String>, server: &ServerOffer) -> Opt
     let mut clauses = Vec::new();
     for kind in Kind::ALL {
         let mine = ours(kind);
-        let theirs = server.get(kind);
+        // The server's markers (ext-info-s, kex-strict-s-v00@openssh.com) are not algorithms.
+        let theirs: Vec<&String> = server
+            .get(kind)
+            .iter()
+            .filter(|a| !(a.starts_with("ext-info-") || a.starts_with("kex-strict-")))
+            .collect();
         if kind == Kind::Mac {
             let cipher = ours(Kind::Cipher)
                 .into_iter()
@@ -218,7 +223,7 @@ pub fn diagnose(ours: &dyn Fn(Kind) -> Vec<String>, server: &ServerOffer) -> Opt
                 continue;
             }
         }
-        if theirs.iter().any(|t| mine.contains(t)) {
+        if theirs.iter().any(|t| mine.contains(*t)) {
             continue;
         }
         let Some(first) = theirs.first() else {
@@ -227,7 +232,7 @@ pub fn diagnose(ours: &dyn Fn(Kind) -> Vec<String>, server: &ServerOffer) -> Opt
         clauses.push(format!(
             "{} offered by the server: {} (none enabled here; `algorithms: {{{}: \"+{first}\"}}` would match)",
             kind.key(),
-            theirs.join(", "),
+            theirs.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
             kind.key()
         ));
     }

@@ -27,13 +27,18 @@ fn random_password() -> String {
 impl Account {
     /// `fcstats-t<pid>-<n>`, with `/bin/sh` as its shell and its own home.
     pub fn create() -> Account {
+        Account::create_with_shell("/bin/sh")
+    }
+
+    /// The same with `shell` as its login shell.
+    pub fn create_with_shell(shell: &str) -> Account {
         let name = format!(
             "fcstats-t{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let ok = Command::new("useradd")
-            .args(["--create-home", "--shell", "/bin/sh", &name])
+            .args(["--create-home", "--shell", shell, &name])
             .status()
             .expect("running useradd");
         assert!(ok.success(), "useradd {name} failed");

@@ -17,6 +17,8 @@ pub struct Login<'a> {
     pub t: &'a SshTarget,
     pub user: &'a str,
     pub password: bool,
+    /// The socket the session runs over.
+    pub fd: std::os::fd::RawFd,
 }
 
 /// The secret `p` names; `what` (`password`, `passphrase`) for the errors.
@@ -98,14 +100,11 @@ fn by_agent(sess: &Session, l: &Login) -> Result<Outcome, FetchError> {
         match agent.userauth(l.user, id) {
             Ok(()) => return Ok(Outcome::In),
             Err(e) if e.code() == ErrorCode::Session(LIBSSH2_ERROR_AUTHENTICATION_FAILED) => {}
-            Err(e) if disconnected(&e) => {
-                return Err(FetchError::fatal(format!(
-                    "authentication failed for user {}: the server closed the connection after the \
-                     SSH agent offered {} key(s) (its MaxAuthTries); set identities_only: true to \
-                     offer only the identity files",
-                    l.user,
-                    n + 1
-                )))
+            Err(e) if gone(sess, &e, l) => {
+                return Err(closed(
+                    l,
+                    &[format!("the SSH agent's first {} key(s)", n + 1)],
+                ))
             }
             Err(_) => {}
         }
@@ -116,7 +115,39 @@ fn by_agent(sess: &Session, l: &Login) -> Result<Outcome, FetchError> {
     )))
 }
 
-/// The server closed the connection (as it does after MaxAuthTries failures).
+/// The server hung up during the login: it allows only so many attempts
+/// (OpenSSH's MaxAuthTries, 6 by default), and an agent with many keys uses
+/// them up before the identity files are tried.
+fn closed(l: &Login, tried: &[String]) -> FetchError {
+    FetchError::fatal(format!(
+        "authentication failed for user {}: the server closed the connection after {} (too many \
+         attempts for its MaxAuthTries); set identities_only: true to offer only the identity files, \
+         not every key of the SSH agent",
+        l.user,
+        tried.join(", ")
+    ))
+}
+
+/// The server closed the connection (as it does after MaxAuthTries
+/// failures): libssh2 says so, or hides it behind another error while the
+/// socket is at its end, or the connection no longer answers.
+fn gone(sess: &Session, e: &ssh2::Error, l: &Login) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: a one-byte buffer that lives through the call; MSG_PEEK leaves
+    // the data (if any) for libssh2.
+    let n = unsafe {
+        libc::recv(
+            l.fd,
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    // Asking which methods remain is not an attempt; on a closed
+    // connection it fails.
+    disconnected(e) || n == 0 || sess.auth_methods(l.user).is_err()
+}
+
 fn disconnected(e: &ssh2::Error) -> bool {
     const SOCKET_SEND: i32 = -7;
     const SOCKET_DISCONNECT: i32 = -13;
@@ -136,6 +167,7 @@ fn by_keys(sess: &Session, l: &Login, tried: &mut Vec<String>) -> Result<bool, F
             Err(e) if e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => {
                 return Err(FetchError::new(describe(&e, t)))
             }
+            Err(e) if gone(sess, &e, l) => return Err(closed(l, tried)),
             Err(e) if e.code() != ErrorCode::Session(LIBSSH2_ERROR_AUTHENTICATION_FAILED) => {
                 let hint = if passphrase.is_none() {
                     "; if the key is encrypted, set passphrase_env or passphrase_file"
@@ -184,6 +216,7 @@ fn by_password(sess: &Session, l: &Login, tried: &mut Vec<String>) -> Result<boo
             Err(e) if e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => {
                 return Err(FetchError::new(describe(&e, l.t)))
             }
+            Err(e) if gone(sess, &e, l) => return Err(closed(l, tried)),
             _ => tried.push("password".into()),
         }
     }

@@ -224,6 +224,7 @@ fn establish(
     deadline: Deadline,
 ) -> Result<Session, FetchError> {
     let ep = &eps[i];
+    let fd = stream.as_raw_fd();
     let mut sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
     // libssh2 has no timeout by default: without this a silent server hangs
     // us. Each step gets `timeout`, or what is left of the deadline.
@@ -242,6 +243,7 @@ fn establish(
         t,
         user: &ep.user,
         password: ep.collector,
+        fd,
     };
     auth::authenticate(&sess, &login)?;
     sess.set_timeout(deadline.millis(t.timeout));
