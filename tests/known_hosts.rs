@@ -18,6 +18,7 @@ fn two_keys(check: &str) -> (Workdir, Sshd) {
             password_auth: false,
             sftp_gate: false,
             extra_host_key: Some("ecdsa"),
+            ..Default::default()
         },
     );
     let file = w.write("fc.txt", stats_file(&[("10.0.0.1", 5)]));

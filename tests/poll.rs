@@ -36,6 +36,7 @@ impl Two {
                 password_auth: false,
                 sftp_gate: gate_a,
                 extra_host_key: None,
+                ..Default::default()
             },
         );
         let b = Sshd::with_key(&w, "fc-b", &key);
@@ -336,6 +337,7 @@ fn password_authentication_works() {
             password_auth: true,
             sftp_gate: false,
             extra_host_key: None,
+            ..Default::default()
         },
     );
     w.write("known_hosts", sshd.known_hosts_line());

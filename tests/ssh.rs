@@ -469,3 +469,35 @@ fn dropbear_without_sftp_is_read_with_cat() {
             .expect_stderr("2 keys: 1 up, 1 down");
     }
 }
+
+#[test]
+fn an_ssh_config_alias_supplies_hostname_port_user_key_and_known_hosts() {
+    let (w, sshd) = served(SshdOptions::default(), "");
+    let key = w.path("client");
+    let kh = w.write("known_hosts.alias", sshd.known_hosts_line());
+    w.write(
+        "ssh_config",
+        format!(
+            "Host fc-east\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  \
+             UserKnownHostsFile {}\n  ServerAliveInterval 30\n",
+            sshd.port,
+            current_user(),
+            key.display(),
+            kh.display()
+        ),
+    );
+    // The section's key and known_hosts are wrong: the alias's are used.
+    w.write("known_hosts", "");
+    w.edit("config.yaml", |c| {
+        c.replace(&key.display().to_string(), "/nonexistent/key")
+            .replace(
+                &format!("host: 127.0.0.1, port: {}, ", sshd.port),
+                "host: fc-east, ",
+            )
+            .replace("ssh:\n", "ssh:\n  ssh_config: ssh_config\n")
+    });
+    poll(&w).expect_code(0).expect_stderr("1 keys: 1 up");
+    let shown = w.run(&["config", "check"]);
+    shown.expect_code(0);
+    assert!(shown.stdout.contains("host: 127.0.0.1"), "{shown}");
+}

@@ -87,7 +87,7 @@ pub struct SshTarget {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    Ssh(SshTarget),
+    Ssh(Box<SshTarget>),
     Local(PathBuf),
 }
 
@@ -623,14 +623,18 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         section.passphrase_env = None;
         section.passphrase_file = None;
     }
-    let mut o = c.ssh().or(&section);
+    let (host, from_file) = match &c.host {
+        Some(alias) => ssh_config_options(c, &section, alias, base)?,
+        None => (None, SshOptions::default()),
+    };
+    let mut o = c.ssh().or(&from_file.or(&section));
     o.algorithms = Some(
         c.algorithms
             .clone()
             .unwrap_or_default()
             .or(&section.algorithms.clone().unwrap_or_default()),
     );
-    let source = match (&c.host, &c.local) {
+    let source = match (host.as_ref().or(c.host.as_ref()), &c.local) {
         (Some(_), Some(_)) => {
             bail!("set either `host` (read over SSH) or `local` (read a file here), not both")
         }
@@ -648,7 +652,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
             }
             Source::Local(resolve_path(base, local))
         }
-        (Some(host), None) => Source::Ssh(resolve_ssh(host, o.clone(), base)?),
+        (Some(host), None) => Source::Ssh(Box::new(resolve_ssh(host, o.clone(), base)?)),
     };
     Ok(Collector {
         name: c.name.clone(),
@@ -658,6 +662,39 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         max_bytes: o.max_bytes.expect("default"),
         deadline: o.deadline.expect("default"),
     })
+}
+
+/// What `ssh_config:` (the collector's, else the section's) says of the
+/// collector's host: its HostName, and the keys it supplies. These come
+/// between the collector's own keys and the `ssh:` section's.
+fn ssh_config_options(
+    c: &RawCollector,
+    section: &SshOptions,
+    alias: &str,
+    base: &Path,
+) -> Result<(Option<String>, SshOptions)> {
+    let Some(file) = c.ssh_config.as_ref().or(section.ssh_config.as_ref()) else {
+        return Ok((None, SshOptions::default()));
+    };
+    let file = resolve_path(base, file);
+    let text = std::fs::read_to_string(&file).with_context(|| {
+        format!(
+            "ssh_config: cannot read {} (set ssh_config to an OpenSSH client config, or remove it)",
+            file.display()
+        )
+    })?;
+    let f = ssh::read_ssh_config(&text, &file, alias)?;
+    Ok((
+        f.host_name,
+        SshOptions {
+            port: f.port,
+            user: f.user,
+            identity: f.identity,
+            jump: f.jump.map(OneOrMany::Many),
+            known_hosts: f.known_hosts.map(OneOrMany::Many),
+            ..SshOptions::default()
+        },
+    ))
 }
 
 /// An SSH collector's settings: `o` is its entry over the `ssh:` section

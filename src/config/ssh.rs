@@ -181,3 +181,72 @@ mod tests {
         assert_eq!(host_name("fc-east"), "fc-east");
     }
 }
+
+/// What an OpenSSH client config says of `alias` (SPEC §13 `ssh_config:`):
+/// HostName, Port, User, IdentityFile, ProxyJump, UserKnownHostsFile. Read by
+/// the ssh2-config crate; `~` is the user's home.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FromSshConfig {
+    pub host_name: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub identity: Option<Vec<String>>,
+    pub jump: Option<Vec<String>>,
+    pub known_hosts: Option<Vec<String>>,
+}
+
+pub fn read_ssh_config(text: &str, file: &std::path::Path, alias: &str) -> Result<FromSshConfig> {
+    use ssh2_config::{ParseRule, SshConfig};
+    let mut config = SshConfig::default();
+    if let Some(home) = std::env::var_os("HOME") {
+        config = config.home_dir(home);
+    }
+    let config = config
+        .parse(
+            &mut text.as_bytes(),
+            ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
+        )
+        .map_err(|e| anyhow::anyhow!("ssh_config: {}: {e}", file.display()))?;
+    let p = config.query(alias);
+    let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.display().to_string()).collect();
+    Ok(FromSshConfig {
+        host_name: p.host_name.clone(),
+        port: p.port,
+        user: p.user.clone(),
+        identity: p.identity_file.as_deref().map(paths),
+        jump: p.proxy_jump.clone().filter(|j| !j.is_empty()),
+        known_hosts: p.unsupported_fields.get("userknownhostsfile").map(|v| {
+            v.iter()
+                .flat_map(|s| s.split_whitespace())
+                .map(str::to_owned)
+                .collect()
+        }),
+    })
+}
+
+#[cfg(test)]
+mod ssh_config_tests {
+    use super::*;
+
+    #[test]
+    fn host_blocks_supply_the_six_keys_and_host_star_the_rest() {
+        let text = "Host fc-east\n  HostName 10.1.0.10\n  Port 2222\n  User admin\n  \
+                    IdentityFile /keys/fc\n  ProxyJump ops@bastion:22\n  \
+                    UserKnownHostsFile /kh/one /kh/two\n\nHost *\n  User nobody\n  ServerAliveInterval 30\n";
+        let got = read_ssh_config(text, std::path::Path::new("cfg"), "fc-east").unwrap();
+        assert_eq!(
+            got,
+            FromSshConfig {
+                host_name: Some("10.1.0.10".into()),
+                port: Some(2222),
+                user: Some("admin".into()),
+                identity: Some(vec!["/keys/fc".into()]),
+                jump: Some(vec!["ops@bastion:22".into()]),
+                known_hosts: Some(vec!["/kh/one".into(), "/kh/two".into()]),
+            }
+        );
+        let other = read_ssh_config(text, std::path::Path::new("cfg"), "fc-west").unwrap();
+        assert_eq!(other.user.as_deref(), Some("nobody"));
+        assert_eq!(other.host_name, None);
+    }
+}
