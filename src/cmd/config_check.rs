@@ -55,6 +55,9 @@ fn advice(cfg: &Config) -> Vec<String> {
                 ));
             }
         }
+        if let Some(why) = crate::source::algorithm_problem(t) {
+            out.push(format!("collector {}: {why}", c.name));
+        }
         if t.host_key_check == HostKeyCheck::Off {
             out.push(format!(
                 "collector {}: host_key_check is off; host keys are not checked",

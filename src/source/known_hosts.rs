@@ -256,6 +256,56 @@ mod tests {
     }
 
     #[test]
+    fn files_as_openssh_74_80_and_9_write_them_are_all_read() {
+        // 7.4 and 8.0 (RHEL 7, 8): name and address on one line, the ECDSA key,
+        // names in clear. 9.x (Debian 12): hashed names, ed25519, and since
+        // 8.5 every key of the host (UpdateHostKeys), one line each.
+        let old = format!("fc.example.net,10.1.0.10 ecdsa-sha2-nistp256 {EC}\n");
+        let salt = [7u8; 20];
+        let new = format!(
+            "{} ssh-ed25519 {ED}\n{} ecdsa-sha2-nistp256 {EC}\n",
+            hashed_name("fc.example.net", &salt),
+            hashed_name("fc.example.net", &salt)
+        );
+        for text in [&old, &new] {
+            let kh = KnownHosts::parse("kh", text);
+            assert!(kh.warnings.is_empty(), "{:?}", kh.warnings);
+            assert_eq!(
+                kh.check("fc.example.net", "ecdsa-sha2-nistp256", &key(EC)),
+                Verdict::Known
+            );
+        }
+        let old = KnownHosts::parse("kh", &old);
+        assert_eq!(
+            old.check("10.1.0.10", "ecdsa-sha2-nistp256", &key(EC)),
+            Verdict::Known
+        );
+        let new = KnownHosts::parse("kh", &new);
+        assert!(new.hashed);
+        assert_eq!(
+            new.check("fc.example.net", "ssh-ed25519", &key(ED)),
+            Verdict::Known
+        );
+        assert_eq!(
+            new.types_for("fc.example.net"),
+            ["ssh-ed25519", "ecdsa-sha2-nistp256"]
+        );
+    }
+
+    #[test]
+    fn a_cert_authority_alone_is_said_as_such() {
+        let kh = KnownHosts::parse(
+            "kh",
+            &format!("@cert-authority *.example.net ssh-ed25519 {ED}\n"),
+        );
+        let verdicts: Vec<Verdict> = ["fc.example.net", "fc.other.org"]
+            .iter()
+            .map(|name| kh.check(name, "ssh-ed25519", &key(EC)))
+            .collect();
+        assert_eq!(verdicts, [Verdict::CertAuthorityOnly, Verdict::Unknown]);
+    }
+
+    #[test]
     fn a_plain_entry_does_not_cover_another_port() {
         let kh = KnownHosts::parse("kh", &format!("10.1.0.10 ssh-ed25519 {ED}\n"));
         assert_eq!(

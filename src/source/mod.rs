@@ -7,6 +7,8 @@ mod known_hosts;
 mod local;
 mod ssh;
 
+pub use ssh::algorithm_problem;
+
 use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

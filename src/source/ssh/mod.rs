@@ -193,6 +193,13 @@ fn offered(sess: &Session, t: &SshTarget) -> Result<Vec<(Kind, Vec<String>)>, Fe
         .collect()
 }
 
+/// What is wrong with `t`'s `algorithms:` (an unknown name, or SHA-1 ones in
+/// a build without them), for `config check`.
+pub fn algorithm_problem(t: &SshTarget) -> Option<String> {
+    let sess = Session::new().ok()?;
+    offered(&sess, t).err().map(|e| e.message)
+}
+
 /// Sets the algorithms to offer; the host key types already known for
 /// `entry` go first.
 fn prefer(sess: &Session, lists: &[(Kind, Vec<String>)], known: &hostkey::Known, entry: &str) {
