@@ -7,7 +7,7 @@
 # `fcstats-bench` (made here without a password, removed at the end), so that
 # no login shell's startup files weigh on either side.
 #
-#     cargo build --release --examples
+#     cargo build --release --bins --examples
 #     examples/compression.sh [RATE...]      # default: 10mbit 50mbit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(10mbit 50mbit)
 bin=target/release/fcstats
 [ -x "$bin" ] && [ -x target/release/examples/gen_stats ] || {
-  echo "build first: cargo build --release --examples" >&2
+  echo "build first: cargo build --release --bins --examples" >&2
   exit 2
 }
 
@@ -39,7 +39,7 @@ if ! id "$user" >/dev/null 2>&1; then
   made_user=1
 fi
 chmod 755 "$work"
-target/release/examples/gen_stats --out "$work/fc" --collectors 1 --rows "$ROWS" >/dev/null
+target/release/examples/gen_stats --out "$work/fc" --collectors 1 --rows "$ROWS" >/dev/null 2>&1
 file=$work/fc/fc-1.txt
 chmod 644 "$file"
 ssh-keygen -q -t ed25519 -N '' -f "$work/client"
@@ -75,7 +75,10 @@ best() {
   local best=999999 t0 t1
   for _ in $(seq "$RUNS"); do
     t0=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
+    "$@" >/dev/null 2>"$work/stderr" || {
+      echo "failed: $* ($(tail -1 "$work/stderr"))" >&2
+      exit 1
+    }
     t1=$(date +%s.%N)
     best=$(awk -v a="$t0" -v b="$t1" -v m="$best" 'BEGIN { d = b - a; print (d < m ? d : m) }')
   done
