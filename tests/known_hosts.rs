@@ -186,3 +186,31 @@ fn encrypted_identity_files_open_with_passphrase_env_and_the_passphrase_is_never
         assert!(stderr.contains("1 keys: 1 up"), "{stderr}");
     }
 }
+
+#[test]
+fn files_as_openssh_74_and_80_write_them_name_and_address_on_one_line_hashed_or_not() {
+    // RHEL 7/8 (OpenSSH 7.4, 8.0): the ECDSA key, under the name and the
+    // address (CheckHostIP), in clear; then the same file hashed by `ssh-keygen -H`.
+    let (w, sshd) = two_keys("strict");
+    w.write(
+        "known_hosts",
+        format!(
+            "[localhost]:{0},[127.0.0.1]:{0} {1}\n",
+            sshd.port, sshd.extra_host_key
+        ),
+    );
+    poll(&w, "00").expect_code(0).expect_stderr("1 keys: 1 up");
+    let hashed = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(w.path("known_hosts"))
+        .status()
+        .unwrap();
+    assert!(hashed.success());
+    let text = std::fs::read_to_string(w.path("known_hosts")).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("|1|")).count(),
+        2,
+        "{text}"
+    );
+    poll(&w, "05").expect_code(0).expect_stderr("1 keys: 1 up");
+}
