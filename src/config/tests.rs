@@ -34,6 +34,20 @@ fn defaults_follow_the_spec() {
         "/lancope/var/sw/today/data/exporter_device_stats.txt"
     );
     assert_eq!(t.host_key_check, HostKeyCheck::Strict);
+    // The user's file, then the system's (OpenSSH's GlobalKnownHostsFile).
+    let home = PathBuf::from(std::env::var("HOME").unwrap());
+    assert_eq!(
+        t.known_hosts,
+        [
+            home.join(".ssh/known_hosts"),
+            PathBuf::from("/etc/ssh/ssh_known_hosts")
+        ]
+    );
+    assert_eq!(
+        (t.transfer, t.compression, t.identities_only),
+        (crate::config::Transfer::Auto, false, false)
+    );
+    assert!(t.jump.is_empty());
     assert_eq!((t.connect_timeout, t.timeout), (Dur(10), Dur(60)));
     assert!(t.agent);
     assert_eq!(t.password, Password::None);

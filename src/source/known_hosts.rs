@@ -352,6 +352,14 @@ mod tests {
             ]
         );
         assert_eq!(kh.entries.len(), 2);
+        // An over-long line (libssh2 failed the whole file on one) is one more skip.
+        let long = format!(
+            "fc ssh-ed25519 {}\nfc ssh-ed25519 {ED}\n",
+            "A".repeat(100_001)
+        );
+        let kh = KnownHosts::parse("kh", &long);
+        assert_eq!(kh.warnings, ["kh:1: skipped, the key is not base64"]);
+        assert_eq!(kh.check("fc", "ssh-ed25519", &key(ED)), Verdict::Known);
     }
 
     #[test]
