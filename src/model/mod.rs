@@ -1,5 +1,6 @@
 //! Plain data shared by every stage: keys, states, the stored snapshot.
 
+pub mod inventory;
 mod keys;
 
 use std::collections::HashMap;
