@@ -173,6 +173,24 @@ pub struct WindowArgs {
     pub now: Option<i64>,
 }
 
+/// Which keys a report covers (SPEC §9): by address or network, interface,
+/// and the inventory's site and name.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Only this exporter, or the exporters in this network (CIDR, e.g. 10.1.0.0/16)
+    #[arg(long, value_name = "X")]
+    pub exporter: Option<String>,
+    /// Only this interface (`-` or "" for none)
+    #[arg(long, value_name = "Y")]
+    pub interface: Option<String>,
+    /// Only exporters the inventory puts at this site
+    #[arg(long, value_name = "S")]
+    pub site: Option<String>,
+    /// Only exporters whose inventory name matches (`*` and `?` allowed)
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StateFilter {
     Up,
@@ -188,6 +206,8 @@ pub enum ReportCommand {
         #[arg(long, value_enum)]
         state: Option<StateFilter>,
         #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
         out: OutputArgs,
     },
     /// The health of every configured collector
@@ -200,6 +220,8 @@ pub enum ReportCommand {
         #[command(flatten)]
         window: WindowArgs,
         #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
         out: OutputArgs,
     },
     /// Every down->up transition in the window, with the outage's length [default window: --since 10m]
@@ -207,18 +229,16 @@ pub enum ReportCommand {
         #[command(flatten)]
         window: WindowArgs,
         #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
         out: OutputArgs,
     },
     /// Cumulative downtime per key, most first [default window: --month]
     Downtime {
         #[command(flatten)]
         window: WindowArgs,
-        /// Only this exporter
-        #[arg(long, value_name = "X")]
-        exporter: Option<String>,
-        /// Only this interface (`-` or "" for none)
-        #[arg(long, value_name = "Y")]
-        interface: Option<String>,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// One summary row over all keys
         #[arg(long)]
         total: bool,

@@ -145,7 +145,7 @@ fn an_unknown_key_exits_1_with_the_line_and_the_nearest_key() {
     );
     w.run(&["config", "check"]).expect_code(1).expect_stderr(&format!(
         "fcstats: error: {}:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
-         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`; did you mean `stale_after`?",
+         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`, `inventory`; did you mean `stale_after`?",
         w.path("config.yaml").display()
     ));
 }
@@ -461,11 +461,12 @@ fn a_terminal_of_width_0_gets_an_aligned_table_and_columns_is_honoured() {
     assert_eq!(lines.len(), 9, "{lines:#?}");
     assert_eq!(
         lines[0],
-        " exporter   interface   state   since                 bps      owner"
+        " exporter   interface   state   since                 bps      owner     name            site"
     );
+    // 10.0.0.6 is in no inventory row: `-` for its name and site.
     assert_eq!(
         lines[2],
-        " 10.0.0.6   -           down    2026-11-02 11:05:00   0        fc-west"
+        " 10.0.0.6   -           down    2026-11-02 11:05:00   0        fc-west   -               -"
     );
     // COLUMNS=40: every table line fits in 40 columns (cells wrap).
     let narrow = on_a_pty(&w, Some("40"));

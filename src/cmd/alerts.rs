@@ -63,6 +63,8 @@ fn test(cfg: &Config) -> Result<(Report, bool)> {
         error: None,
         bps: None,
         collectors: Vec::new(),
+        name: None,
+        site: None,
     };
     let mut all_ok = true;
     let rows = sinks

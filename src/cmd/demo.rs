@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{OutputArgs, ReportCommand, StateFilter, WindowArgs};
+use crate::cli::{KeyArgs, OutputArgs, ReportCommand, StateFilter, WindowArgs};
 use crate::config;
 use crate::exit;
 use crate::time::rfc3339;
@@ -118,9 +118,17 @@ impl Place {
 /// Writes the playground's config into `dir` and runs the scripted polls.
 fn play(dir: &Path) -> Result<config::Config> {
     let cfg_path = dir.join("config.yaml");
+    // Names and sites (SPEC §9): a network for the branch, one address more
+    // specific than it; 10.0.0.5 and 10.0.0.6 are in no row.
+    std::fs::write(
+        dir.join("inventory.csv"),
+        "exporter,name,site,owner\n10.0.0.0/30,branch router,branch,netops\n\
+         10.0.0.1,core-1,hq,netops\n10.0.0.4,edge-4,hq,\n",
+    )?;
     std::fs::write(
         &cfg_path,
-        "interval: 5m\ndatabase: demo.db\nstale_after: 0\nssh: {retries: 0}\ncollectors:\n  \
+        "interval: 5m\ndatabase: demo.db\nstale_after: 0\ninventory: inventory.csv\n\
+         ssh: {retries: 0}\ncollectors:\n  \
          - {name: fc-east, local: fc-east.txt}\n  - {name: fc-west, local: fc-west.txt}\n",
     )?;
     let cfg = config::load(&cfg_path)?;
@@ -150,10 +158,15 @@ fn reports(out: &OutputArgs) -> [(&'static str, ReportCommand); 6] {
         format: out.format,
         no_header: out.no_header,
     };
-    let downtime = |total: bool| ReportCommand::Downtime {
-        window: window(),
+    let keys = || KeyArgs {
         exporter: None,
         interface: None,
+        site: None,
+        name: None,
+    };
+    let downtime = |total: bool| ReportCommand::Downtime {
+        window: window(),
+        keys: keys(),
         total,
         all: !total,
         out: fmt(),
@@ -163,6 +176,7 @@ fn reports(out: &OutputArgs) -> [(&'static str, ReportCommand); 6] {
             "report status",
             ReportCommand::Status {
                 state: None::<StateFilter>,
+                keys: keys(),
                 out: fmt(),
             },
         ),
@@ -174,6 +188,7 @@ fn reports(out: &OutputArgs) -> [(&'static str, ReportCommand); 6] {
             "report down",
             ReportCommand::Down {
                 window: window(),
+                keys: keys(),
                 out: fmt(),
             },
         ),
@@ -181,6 +196,7 @@ fn reports(out: &OutputArgs) -> [(&'static str, ReportCommand); 6] {
             "report up",
             ReportCommand::Up {
                 window: window(),
+                keys: keys(),
                 out: fmt(),
             },
         ),

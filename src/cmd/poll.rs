@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use crate::model::inventory::Inventory;
 use anyhow::{bail, Result};
 
 use crate::aggregate::{distrust_empty, CollectorRead, Outcome, Sums, Verdict, Verdicts};
@@ -46,24 +47,35 @@ fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
     s
 }
 
-fn log_change(c: &KeyChange) {
+fn log_change(c: &KeyChange, inventory: &Inventory) {
     let Some(ev) = &c.event else { return };
     let (e, i) = (&c.key.exporter, c.key.interface_shown());
     let collector = ev.collector.as_deref().unwrap_or("-");
+    // The inventory's name and site, last, as the alerts give them.
+    let mut names = String::new();
+    if let Some(entry) = inventory.lookup(e, &c.key.interface) {
+        for (label, v) in [("name", &entry.name), ("site", &entry.site)] {
+            if let Some(v) = v {
+                names.push_str(&format!(" {label}=\"{v}\""));
+            }
+        }
+    }
     match ev.kind {
         EventKind::Down => {
-            log::warn!("down: exporter={e} interface={i} collectors={collector} bps=0")
+            log::warn!("down: exporter={e} interface={i} collectors={collector} bps=0{names}")
         }
         EventKind::Up => log::info!(
-            "up: exporter={e} interface={i} collectors={collector} bps={}",
+            "up: exporter={e} interface={i} collectors={collector} bps={}{names}",
             ev.bps
         ),
         EventKind::Unknown => {
-            log::debug!("unknown: exporter={e} interface={i} collectors={collector}")
+            log::debug!("unknown: exporter={e} interface={i} collectors={collector}{names}")
         }
-        EventKind::Moved => log::debug!("moved: exporter={e} interface={i} collectors={collector}"),
+        EventKind::Moved => {
+            log::debug!("moved: exporter={e} interface={i} collectors={collector}{names}")
+        }
         _ => log::debug!(
-            "{:?}: exporter={e} interface={i} collectors={collector}",
+            "{:?}: exporter={e} interface={i} collectors={collector}{names}",
             ev.kind
         ),
     }
@@ -233,13 +245,14 @@ fn settle(
             Some((r.collector.clone(), order))
         })
         .collect();
-    let alerts = notify::event::alerts(
+    let mut alerts = notify::event::alerts(
         &changes,
         |id| snap.state(id),
         &health,
         |c| snap.collectors.contains_key(c),
         at,
     );
+    notify::event::label(&mut alerts, &cfg.exporters);
     let outbox = notify::outbox(&alerts, sinks);
     Settled {
         changes,
@@ -351,7 +364,9 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let settled = settle(cfg, &sinks, &snap, &verdicts, &reads, at);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
     record(cfg, &mut store, &settled, &reads, at)?;
-    settled.changes.iter().for_each(log_change);
+    for c in &settled.changes {
+        log_change(c, &cfg.exporters);
+    }
     deliver(cfg, &store, &sinks)?;
     let summary = summarize(&verdicts, &settled.changes);
     Ok(finish(at, &reads, &summary, started))

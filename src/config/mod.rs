@@ -123,6 +123,10 @@ pub struct Config {
     pub alert_budget: Dur,
     /// History (events, polls) older than this is pruned by each poll; 0 keeps all.
     pub retention: Dur,
+    /// `inventory:`, the CSV naming exporters (SPEC §9); read at load time.
+    pub inventory: Option<PathBuf>,
+    #[serde(skip)]
+    pub exporters: crate::model::inventory::Inventory,
     /// Polls in a row before a down (up) transition is recorded.
     #[serde(serialize_with = "ser_confirm")]
     pub confirm: crate::state::Confirm,
@@ -278,6 +282,8 @@ struct RawConfig {
     confirm: RawConfirm,
     #[serde(default)]
     retention: Option<Dur>,
+    #[serde(default)]
+    inventory: Option<String>,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -487,6 +493,7 @@ struct Common {
     alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
     retention: Option<Dur>,
+    inventory: Option<String>,
 }
 
 fn build(
@@ -518,6 +525,7 @@ fn build(
         }
     }
     let database = common.database.as_deref().unwrap_or(DEFAULT_DATABASE);
+    let inventory = common.inventory.as_deref().map(|f| resolve_path(base, f));
     Ok(Config {
         file: path.to_path_buf(),
         interval,
@@ -533,6 +541,11 @@ fn build(
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
+        exporters: match &inventory {
+            Some(f) => read_inventory(f)?,
+            None => Default::default(),
+        },
+        inventory,
         warnings,
     })
 }
@@ -568,6 +581,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_max_age: raw.alert_max_age,
         alert_budget: raw.alert_budget,
         retention: raw.retention,
+        inventory: raw.inventory,
         confirm: crate::state::Confirm {
             down: raw.confirm.down.unwrap_or(1),
             up: raw.confirm.up.unwrap_or(1),
@@ -695,6 +709,18 @@ fn ssh_config_options(
             ..SshOptions::default()
         },
     ))
+}
+
+/// The inventory CSV, parsed; its errors name the file and line.
+fn read_inventory(file: &Path) -> Result<crate::model::inventory::Inventory> {
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "inventory: cannot read {} (set inventory to a CSV file, or remove it)",
+            file.display()
+        )
+    })?;
+    crate::model::inventory::Inventory::parse(&file.display().to_string(), &text)
+        .map_err(|e| anyhow::anyhow!("inventory: {e}"))
 }
 
 /// An SSH collector's settings: `o` is its entry over the `ssh:` section

@@ -29,7 +29,10 @@ impl Exporters {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Some(Exporters::Net(IpNet::from(ip)));
         }
-        (!s.contains('/')).then(|| Exporters::Text(s.to_owned()))
+        // Text that looks like an address or a network but is not one is a typo.
+        let address_like = s.chars().all(|c| c.is_ascii_digit() || c == '.')
+            || (s.contains(':') && s.chars().all(|c| c.is_ascii_hexdigit() || c == ':'));
+        (!s.contains('/') && !address_like).then(|| Exporters::Text(s.to_owned()))
     }
 
     /// How specific a match is: the prefix length (an exact text counts as a
@@ -206,6 +209,7 @@ mod tests {
             Inventory::parse("inv.csv", "address,name\n").unwrap_err(),
             "inv.csv:1: the header has no `exporter` column (exporter,interface,name,site,...)"
         );
+        assert!(Inventory::parse("inv.csv", "exporter\n10.0.0.999\n").is_err());
         let short = Inventory::parse("inv.csv", "exporter,name\n10.1.0.1\n").unwrap_err();
         assert!(short.starts_with("inv.csv:2: "), "{short}");
     }

@@ -1,5 +1,6 @@
 //! What an alert says, derived from a poll's changes. Pure.
 
+use crate::model::inventory::Inventory;
 use crate::model::{Key, KeyId, KeyState, State};
 use crate::output::json::string as json_string;
 use crate::state::{EventKind, HealthChange, KeyChange};
@@ -17,6 +18,9 @@ pub struct Alert {
     pub error: Option<String>,
     pub bps: Option<u64>,
     pub collectors: Vec<String>,
+    /// The inventory's name and site of the key (SPEC §9), where it has them.
+    pub name: Option<String>,
+    pub site: Option<String>,
 }
 
 impl Alert {
@@ -57,6 +61,12 @@ impl Alert {
         }
         let list: Vec<String> = self.collectors.iter().map(|c| text(c)).collect();
         field("collectors", format!("[{}]", list.join(", ")));
+        if let Some(n) = &self.name {
+            field("name", text(n));
+        }
+        if let Some(s) = &self.site {
+            field("site", text(s));
+        }
         o.push('}');
         o
     }
@@ -74,6 +84,11 @@ impl Alert {
                 );
                 if let Some(o) = self.outage_s {
                     s.push_str(&format!(" outage_s={o}"));
+                }
+                for (label, v) in [("name", &self.name), ("site", &self.site)] {
+                    if let Some(v) = v {
+                        s.push_str(&format!(" {label}=\"{v}\""));
+                    }
                 }
                 s
             }
@@ -119,6 +134,8 @@ pub fn alerts<'a>(
             error: None,
             bps: Some(ev.bps),
             collectors: ev.collector.iter().cloned().collect(),
+            name: None,
+            site: None,
         });
     }
     for h in health.iter().filter(|h| h.event) {
@@ -140,9 +157,22 @@ pub fn alerts<'a>(
             },
             bps: None,
             collectors: vec![h.collector.clone()],
+            name: None,
+            site: None,
         });
     }
     out
+}
+
+/// Names each key's alert with the inventory's name and site.
+pub fn label(alerts: &mut [Alert], inventory: &Inventory) {
+    for a in alerts.iter_mut() {
+        let Some(k) = &a.key else { continue };
+        if let Some(e) = inventory.lookup(&k.exporter, &k.interface) {
+            a.name.clone_from(&e.name);
+            a.site.clone_from(&e.site);
+        }
+    }
 }
 
 #[cfg(test)]

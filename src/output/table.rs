@@ -79,15 +79,32 @@ fn first_time(r: &Report) -> Option<i64> {
         })
 }
 
+/// The inventory's columns (SPEC §9), left out of a table where no key has
+/// one, so that a setup without an inventory reads as before.
+const OPTIONAL: [&str; 2] = ["name", "site"];
+
+/// The columns a table shows.
+fn shown(r: &Report) -> Vec<usize> {
+    let empty = |i: usize| {
+        r.rows
+            .iter()
+            .all(|row| matches!(&row[i], Value::Text(s) if s.is_empty()))
+    };
+    (0..r.columns.len())
+        .filter(|&i| !(OPTIONAL.contains(&r.columns[i]) && empty(i)))
+        .collect()
+}
+
 impl Format for Table {
     fn render(&self, r: &Report, _header: bool) -> Vec<u8> {
+        let shown = shown(r);
         let mut grid = Grid::new();
         // No borders or row lines: one rule under the header.
         grid.load_preset(presets::NOTHING)
             .set_style(TableComponent::HeaderLines, '─')
             .set_style(TableComponent::MiddleHeaderIntersections, ' ')
             .force_no_tty()
-            .set_header(r.columns.iter().map(|c| header(c)));
+            .set_header(shown.iter().map(|&i| header(r.columns[i])));
         match self.width {
             Some(w) => grid
                 .set_width(w)
@@ -95,7 +112,7 @@ impl Format for Table {
             None => grid.set_content_arrangement(ContentArrangement::Disabled),
         };
         for row in &r.rows {
-            grid.add_row(row.iter().map(cell));
+            grid.add_row(shown.iter().map(|&i| cell(&row[i])));
         }
         let mut out = if r.rows.is_empty() {
             "(nothing to report)\n".to_string()

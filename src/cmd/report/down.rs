@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::transitions;
+use super::{transitions, Select};
 use crate::output::Report;
 use crate::report::history::History;
 use crate::report::window::Window;
@@ -10,8 +10,8 @@ use crate::state::EventKind;
 use crate::store::Store;
 
 /// outage_s: down until it came back, or to the window's end.
-pub fn build(h: &History, w: Window) -> Result<Report> {
-    transitions::report(h, w, EventKind::Down, |e| {
+pub fn build(h: &History, w: Window, sel: &Select) -> Result<Report> {
+    transitions::report(h, w, EventKind::Down, sel, |e| {
         let back = h
             .events_of(e.key)
             .iter()
@@ -21,6 +21,6 @@ pub fn build(h: &History, w: Window) -> Result<Report> {
     })
 }
 
-pub fn run(store: &Store, w: Window) -> Result<Report> {
-    build(&History::load(store, w.from, true)?, w)
+pub fn run(store: &Store, w: Window, sel: &Select) -> Result<Report> {
+    build(&History::load(store, w.from, true)?, w, sel)
 }

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::Select;
 use crate::config::Config;
 use crate::model::Status;
 use crate::output::{Report, Value};
@@ -12,35 +13,18 @@ use crate::report::window::Window;
 use crate::store::query::KeyRow;
 use crate::store::Store;
 
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    pub exporter: Option<String>,
-    /// `Some("")`: keys without an interface.
-    pub interface: Option<String>,
-}
-
-impl Filter {
-    fn accepts(&self, k: &KeyRow) -> bool {
-        self.exporter.as_ref().is_none_or(|e| *e == k.key.exporter)
-            && self
-                .interface
-                .as_ref()
-                .is_none_or(|i| *i == k.key.interface)
-    }
-}
-
 /// Every key seen before the window's end that the filter accepts, accounted,
 /// in key id order. One pass over the keys and the (key, time)-ordered events.
 pub fn accounts<'h>(
     h: &'h History,
     w: Window,
     gaps: &Gaps,
-    filter: &Filter,
+    sel: &Select,
 ) -> Vec<(&'h KeyRow, Account)> {
     let keys = h
         .keys
         .iter()
-        .filter(|(_, k)| k.first_seen < w.to && filter.accepts(k));
+        .filter(|(_, k)| k.first_seen < w.to && sel.accepts(&k.key));
     let mut events = h.events.as_slice();
     let mut changes: Vec<(i64, Status)> = Vec::new();
     keys.map(|&(id, ref k)| {
@@ -69,7 +53,7 @@ fn by_downtime(rows: &mut [(&KeyRow, Account)]) {
     });
 }
 
-pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
+pub fn per_key(accts: &[(&KeyRow, Account)], all: bool, sel: &Select) -> Report {
     let mut listed: Vec<(&KeyRow, Account)> = accts
         .iter()
         .filter(|(_, a)| all || a.outages > 0)
@@ -85,11 +69,13 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
             "longest_s",
             "availability_pct",
             "unobserved_s",
+            "name",
+            "site",
         ],
         rows: listed
             .iter()
             .map(|(k, a)| {
-                vec![
+                let mut row = vec![
                     Value::text(&k.key.exporter),
                     Value::text(&k.key.interface),
                     Value::Secs(a.downtime),
@@ -97,7 +83,9 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool) -> Report {
                     Value::Secs(a.longest),
                     Value::Pct(availability(a.observed(), a.downtime)),
                     Value::Secs(a.unobserved),
-                ]
+                ];
+                row.extend(sel.labels(&k.key));
+                row
             })
             .collect(),
         note: vec![],
@@ -132,7 +120,7 @@ pub fn run(
     store: &Store,
     cfg: &Config,
     w: Window,
-    filter: &Filter,
+    sel: &Select,
     want_total: bool,
     all: bool,
 ) -> Result<Report> {
@@ -150,12 +138,12 @@ pub fn run(
         w.to,
         cfg.max_gap.secs() as i64,
     );
-    let accts = accounts(&h, w, &gaps, filter);
+    let accts = accounts(&h, w, &gaps, sel);
     log::debug!("accounted at {:.3}s", started.elapsed().as_secs_f64());
     Ok(if want_total {
         total(&accts)
     } else {
-        per_key(&accts, all)
+        per_key(&accts, all, sel)
     })
 }
 
@@ -247,8 +235,10 @@ mod tests {
             let mut polls = polls;
             polls.sort();
             let gaps = Gaps::new(&polls, w.from, w.to, 900);
-            let accts = accounts(&h, w, &gaps, &Filter::default());
-            let rows = per_key(&accts, true).rows;
+            let inventory = crate::model::inventory::Inventory::default();
+            let all = Select::all(&inventory);
+            let accts = accounts(&h, w, &gaps, &all);
+            let rows = per_key(&accts, true, &all).rows;
             let total = &total(&accts).rows[0];
             let sum = |col: usize| rows.iter().map(|r| secs(&r[col])).sum::<i64>();
             prop_assert_eq!(secs(&total[0]), rows.len() as i64);

@@ -11,10 +11,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::cli::{OutputArgs, ReportCommand, WindowArgs};
+use crate::cli::{KeyArgs, OutputArgs, ReportCommand, WindowArgs};
 use crate::config::{Config, Dur};
 use crate::exit;
-use crate::output::{self, Report};
+use crate::model::inventory::{Exporters, Inventory};
+use crate::model::Key;
+use crate::output::{self, Report, Value};
 use crate::report::window::{self, Spec, Window};
 use crate::store::Store;
 use crate::time;
@@ -36,6 +38,81 @@ impl WindowArgs {
     }
 }
 
+/// The keys a report covers, and their inventory names and sites.
+pub struct Select<'a> {
+    inventory: &'a Inventory,
+    exporter: Option<Exporters>,
+    /// `Some("")`: keys without an interface.
+    interface: Option<String>,
+    site: Option<String>,
+    name: Option<wildmatch::WildMatch>,
+}
+
+impl<'a> Select<'a> {
+    /// Every key.
+    pub fn all(inventory: &'a Inventory) -> Select<'a> {
+        Select {
+            inventory,
+            exporter: None,
+            interface: None,
+            site: None,
+            name: None,
+        }
+    }
+
+    pub fn new(inventory: &'a Inventory, args: &KeyArgs) -> Result<Select<'a>> {
+        let exporter = match &args.exporter {
+            Some(x) => Some(Exporters::parse(x).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--exporter: `{x}` is not an address, a CIDR (10.1.0.0/16) or an exporter"
+                )
+            })?),
+            None => None,
+        };
+        Ok(Select {
+            exporter,
+            // `-` is how people see "no interface".
+            interface: args.interface.as_ref().map(|i| {
+                if i == "-" {
+                    String::new()
+                } else {
+                    i.clone()
+                }
+            }),
+            site: args.site.clone(),
+            name: args.name.as_deref().map(wildmatch::WildMatch::new),
+            ..Select::all(inventory)
+        })
+    }
+
+    pub fn accepts(&self, k: &Key) -> bool {
+        let entry = || self.inventory.lookup(&k.exporter, &k.interface);
+        self.exporter
+            .as_ref()
+            .is_none_or(|x| x.covers(&k.exporter).is_some())
+            && self.interface.as_ref().is_none_or(|i| *i == k.interface)
+            && self
+                .site
+                .as_ref()
+                .is_none_or(|s| entry().and_then(|e| e.site.as_ref()) == Some(s))
+            && self.name.as_ref().is_none_or(|n| {
+                entry()
+                    .and_then(|e| e.name.as_deref())
+                    .is_some_and(|name| n.matches(name))
+            })
+    }
+
+    /// `name` and `site` of `k` (empty where the inventory says nothing).
+    pub fn labels(&self, k: &Key) -> [Value; 2] {
+        let e = self.inventory.lookup(&k.exporter, &k.interface);
+        let text = |v: Option<&String>| Value::text(v.cloned().unwrap_or_default());
+        [
+            text(e.and_then(|e| e.name.as_ref())),
+            text(e.and_then(|e| e.site.as_ref())),
+        ]
+    }
+}
+
 fn print(report: &Report, out: &OutputArgs) -> Result<i32> {
     output::print(report, out.format, !out.no_header)?;
     Ok(exit::OK)
@@ -44,33 +121,31 @@ fn print(report: &Report, out: &OutputArgs) -> Result<i32> {
 pub fn run(cfg: &Config, db: &Path, cmd: &ReportCommand) -> Result<i32> {
     let store = Store::open_existing(db)?;
     match cmd {
-        ReportCommand::Status { state, out } => print(&status::run(&store, cfg, *state)?, out),
-        ReportCommand::Collectors { out } => print(&collectors::run(&store, cfg)?, out),
-        ReportCommand::Down { window, out } => {
-            let w = window.resolve(Spec::Since(Dur(600)))?;
-            print(&down::run(&store, w)?, out)
+        ReportCommand::Status { state, keys, out } => {
+            let sel = Select::new(&cfg.exporters, keys)?;
+            print(&status::run(&store, cfg, *state, &sel)?, out)
         }
-        ReportCommand::Up { window, out } => {
+        ReportCommand::Collectors { out } => print(&collectors::run(&store, cfg)?, out),
+        ReportCommand::Down { window, keys, out } => {
             let w = window.resolve(Spec::Since(Dur(600)))?;
-            print(&up::run(&store, w)?, out)
+            let sel = Select::new(&cfg.exporters, keys)?;
+            print(&down::run(&store, w, &sel)?, out)
+        }
+        ReportCommand::Up { window, keys, out } => {
+            let w = window.resolve(Spec::Since(Dur(600)))?;
+            let sel = Select::new(&cfg.exporters, keys)?;
+            print(&up::run(&store, w, &sel)?, out)
         }
         ReportCommand::Downtime {
             window,
-            exporter,
-            interface,
+            keys,
             total,
             all,
             out,
         } => {
             let w = window.resolve(Spec::Month)?;
-            let filter = downtime::Filter {
-                exporter: exporter.clone(),
-                // `-` is how people see "no interface".
-                interface: interface
-                    .as_ref()
-                    .map(|i| if i == "-" { String::new() } else { i.clone() }),
-            };
-            print(&downtime::run(&store, cfg, w, &filter, *total, *all)?, out)
+            let sel = Select::new(&cfg.exporters, keys)?;
+            print(&downtime::run(&store, cfg, w, &sel, *total, *all)?, out)
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 
+use super::Select;
 use crate::cli::StateFilter;
 use crate::config::Config;
 use crate::model::Status;
@@ -62,11 +63,12 @@ pub fn build(
     keys: Vec<&KeyRow>,
     names: &HashMap<i64, String>,
     filter: Option<StateFilter>,
+    sel: &Select,
     note: Vec<Value>,
 ) -> Report {
     let mut keys: Vec<&KeyRow> = keys
         .into_iter()
-        .filter(|k| filter.is_none_or(|f| matches(k.status, f)))
+        .filter(|k| filter.is_none_or(|f| matches(k.status, f)) && sel.accepts(&k.key))
         .collect();
     keys.sort_by(|a, b| {
         rank(a.status)
@@ -74,11 +76,20 @@ pub fn build(
             .then_with(|| a.key.cmp(&b.key))
     });
     Report {
-        columns: vec!["exporter", "interface", "state", "since", "bps", "owner"],
+        columns: vec![
+            "exporter",
+            "interface",
+            "state",
+            "since",
+            "bps",
+            "owner",
+            "name",
+            "site",
+        ],
         rows: keys
             .into_iter()
             .map(|k| {
-                vec![
+                let mut row = vec![
                     Value::text(&k.key.exporter),
                     Value::text(&k.key.interface),
                     Value::text(k.status.as_str()),
@@ -90,20 +101,28 @@ pub fn build(
                             .cloned()
                             .unwrap_or_default(),
                     ),
-                ]
+                ];
+                row.extend(sel.labels(&k.key));
+                row
             })
             .collect(),
         note,
     }
 }
 
-pub fn run(store: &Store, cfg: &Config, filter: Option<StateFilter>) -> Result<Report> {
+pub fn run(
+    store: &Store,
+    cfg: &Config,
+    filter: Option<StateFilter>,
+    sel: &Select,
+) -> Result<Report> {
     let keys = store.keys()?;
     let note = last_poll_note(store.last_poll_row()?, &store.collectors()?, cfg);
     Ok(build(
         keys.iter().map(|(_, k)| k).collect(),
         &store.collector_names()?,
         filter,
+        sel,
         note,
     ))
 }

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::Select;
 use crate::output::{Report, Value};
 use crate::report::history::History;
 use crate::report::window::Window;
@@ -14,6 +15,7 @@ pub fn report(
     h: &History,
     w: Window,
     kind: EventKind,
+    sel: &Select,
     outage_s: impl Fn(&EventRow) -> Result<i64>,
 ) -> Result<Report> {
     let mut rows: Vec<(i64, &str, &str, Vec<Value>)> = Vec::new();
@@ -21,22 +23,19 @@ pub fn report(
         if e.kind != kind || e.at < w.from || e.at > w.to {
             continue;
         }
-        let Some(k) = h.key(e.key) else {
+        let Some(k) = h.key(e.key).filter(|k| sel.accepts(&k.key)) else {
             continue;
         };
-        rows.push((
-            e.at,
-            &k.key.exporter,
-            &k.key.interface,
-            vec![
-                Value::text(&k.key.exporter),
-                Value::text(&k.key.interface),
-                Value::Time(Some(e.at)),
-                Value::text(h.status_at(e.key, w.now).as_str()),
-                Value::Secs(outage_s(e)?),
-                Value::text(h.collector(e)),
-            ],
-        ));
+        let mut row = vec![
+            Value::text(&k.key.exporter),
+            Value::text(&k.key.interface),
+            Value::Time(Some(e.at)),
+            Value::text(h.status_at(e.key, w.now).as_str()),
+            Value::Secs(outage_s(e)?),
+            Value::text(h.collector(e)),
+        ];
+        row.extend(sel.labels(&k.key));
+        rows.push((e.at, &k.key.exporter, &k.key.interface, row));
     }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
     Ok(Report {
@@ -47,6 +46,8 @@ pub fn report(
             "state_now",
             "outage_s",
             "collectors",
+            "name",
+            "site",
         ],
         rows: rows.into_iter().map(|r| r.3).collect(),
         note: vec![],

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::transitions;
+use super::{transitions, Select};
 use crate::output::Report;
 use crate::report::history::History;
 use crate::report::window::Window;
@@ -16,9 +16,10 @@ use crate::store::Store;
 pub fn build(
     h: &History,
     w: Window,
+    sel: &Select,
     outage_start: impl Fn(i64, i64) -> Result<Option<i64>>,
 ) -> Result<Report> {
-    transitions::report(h, w, EventKind::Up, |e| {
+    transitions::report(h, w, EventKind::Up, sel, |e| {
         let loaded = h
             .events_of(e.key)
             .iter()
@@ -35,8 +36,8 @@ pub fn build(
     })
 }
 
-pub fn run(store: &Store, w: Window) -> Result<Report> {
-    build(&History::load(store, w.from, true)?, w, |k, at| {
+pub fn run(store: &Store, w: Window, sel: &Select) -> Result<Report> {
+    build(&History::load(store, w.from, true)?, w, sel, |k, at| {
         store.outage_start(k, at)
     })
 }
