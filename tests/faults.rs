@@ -256,12 +256,15 @@ fn confirm_holds_a_transition_until_n_polls_agree_and_dates_it_at_the_first() {
     ];
     let down = w.run(&[&["report", "down"][..], &win[..]].concat());
     assert_eq!(
-        down.stdout, "10.0.0.1\t\t2026-11-23T10:15:00Z\tup\t900\there\n",
+        down.stdout, "10.0.0.1\t\t2026-11-23T10:15:00Z\tup\t900\there\t\t\n",
         "{down}"
     );
     // Downtime 10:15..10:30 = 900 s, exact despite the confirmation delay.
     let dt = w.run(&[&["report", "downtime"][..], &win[..]].concat());
-    assert_eq!(dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\n", "{dt}");
+    assert_eq!(
+        dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\t\t\n",
+        "{dt}"
+    );
 }
 
 #[test]

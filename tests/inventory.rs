@@ -152,3 +152,76 @@ fn a_bad_inventory_is_a_config_error_with_its_file_and_line() {
         w.path("inventory.csv").display()
     ));
 }
+
+#[test]
+fn an_ignored_exporter_is_in_no_report_total_or_alert_even_for_its_past() {
+    let w = polled();
+    // .4 went down at 10:05 and alerted then.
+    let alerts = || std::fs::read_to_string(w.path("alerts.jsonl")).unwrap();
+    assert_eq!(alerts().matches("\"kind\": \"down\"").count(), 1);
+    // Then the site is ignored (and .5 by its address): its past goes too.
+    w.edit("config.yaml", |c| {
+        c.replace(
+            "collectors:",
+            "ignore:\n  - {site: hq, name: \"edge-*\"}\n  - {exporter: 10.0.0.5}\ncollectors:",
+        )
+    });
+    let window = [
+        "--from",
+        "2026-11-23T10:00:00Z",
+        "--to",
+        "2026-11-23T10:15:00Z",
+        "--now",
+        "2026-11-23T10:15:00Z",
+        "--format",
+        "csv",
+        "--no-header",
+    ];
+    let run = |cmd: &[&str]| {
+        let mut args = vec!["report"];
+        args.extend(cmd);
+        args.extend(window);
+        report(&w, &args)
+    };
+    let status = report(&w, &["report", "status", "--format", "csv", "--no-header"]);
+    assert_eq!(
+        status,
+        "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch\n"
+    );
+    assert_eq!(run(&["down"]), "");
+    assert_eq!(run(&["downtime", "--all"]).lines().count(), 2);
+    // Two keys, no downtime: 100% over 2 x 900 s observed.
+    assert_eq!(run(&["downtime", "--total"]), "2,0,0,0,100.000,0\n");
+    // It comes back: recorded, not alerted, and said only at debug level.
+    w.write(
+        "fc.txt",
+        stats_file(&[
+            ("10.0.0.1", 10),
+            ("10.0.0.2", 20),
+            ("10.0.0.4", 40),
+            ("10.0.0.5", 50),
+        ]),
+    );
+    let poll = w.run(&["poll", "--at", "2026-11-23T10:10:00Z"]);
+    poll.expect_code(0).expect_stderr("1 transition");
+    assert!(!poll.stderr.contains("10.0.0.4"), "{poll}");
+    assert_eq!(alerts().matches("\"kind\"").count(), 1, "{}", alerts());
+    assert_eq!(w.query("SELECT count(*) FROM event WHERE kind = 4"), 1);
+}
+
+#[test]
+fn an_ignore_matcher_must_say_what_it_matches() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: state.db\nignore:\n  - {interface: \"\"}\n  - {}\ncollectors:\n  - {name: fc, local: fc.txt}\n",
+    );
+    w.run(&["config", "check"])
+        .expect_code(1)
+        .expect_stderr("ignore[1]: give at least one of exporter, interface, site, name");
+    w.edit("config.yaml", |c| c.replace("{}", "{site: lab}"));
+    w.run(&["config", "check"])
+        .expect_code(1)
+        .expect_stderr("ignore[1]: site and name match the inventory's; set inventory:");
+}

@@ -51,6 +51,14 @@ fn log_change(c: &KeyChange, inventory: &Inventory) {
     let Some(ev) = &c.event else { return };
     let (e, i) = (&c.key.exporter, c.key.interface_shown());
     let collector = ev.collector.as_deref().unwrap_or("-");
+    if inventory.ignored(e, &c.key.interface) {
+        // Recorded, never said above debug: log servers are watched too.
+        log::debug!(
+            "{:?} (ignored): exporter={e} interface={i} collectors={collector}",
+            ev.kind
+        );
+        return;
+    }
     // The inventory's name and site, last, as the alerts give them.
     let mut names = String::new();
     if let Some(entry) = inventory.lookup(e, &c.key.interface) {

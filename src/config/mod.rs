@@ -125,6 +125,9 @@ pub struct Config {
     pub retention: Dur,
     /// `inventory:`, the CSV naming exporters (SPEC §9); read at load time.
     pub inventory: Option<PathBuf>,
+    /// `ignore:`, as read (also in `exporters`).
+    pub ignore: Vec<crate::model::inventory::Ignore>,
+    /// The inventory's rows and the ignore matchers.
     #[serde(skip)]
     pub exporters: crate::model::inventory::Inventory,
     /// Polls in a row before a down (up) transition is recorded.
@@ -284,6 +287,22 @@ struct RawConfig {
     retention: Option<Dur>,
     #[serde(default)]
     inventory: Option<String>,
+    #[serde(default)]
+    ignore: Vec<RawIgnore>,
+}
+
+/// One `ignore:` matcher as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    #[serde(default)]
+    exporter: Option<String>,
+    #[serde(default)]
+    interface: Option<String>,
+    #[serde(default)]
+    site: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -494,6 +513,7 @@ struct Common {
     confirm: crate::state::Confirm,
     retention: Option<Dur>,
     inventory: Option<String>,
+    ignore: Vec<crate::model::inventory::Ignore>,
 }
 
 fn build(
@@ -541,10 +561,14 @@ fn build(
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
-        exporters: match &inventory {
-            Some(f) => read_inventory(f)?,
-            None => Default::default(),
+        exporters: crate::model::inventory::Inventory {
+            ignore: common.ignore.clone(),
+            ..match &inventory {
+                Some(f) => read_inventory(f)?,
+                None => Default::default(),
+            }
         },
+        ignore: common.ignore,
         inventory,
         warnings,
     })
@@ -581,6 +605,8 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_max_age: raw.alert_max_age,
         alert_budget: raw.alert_budget,
         retention: raw.retention,
+        ignore: resolve_ignore(raw.ignore, raw.inventory.is_some())
+            .with_context(|| file.to_string())?,
         inventory: raw.inventory,
         confirm: crate::state::Confirm {
             down: raw.confirm.down.unwrap_or(1),
@@ -709,6 +735,38 @@ fn ssh_config_options(
             ..SshOptions::default()
         },
     ))
+}
+
+/// The `ignore:` matchers: each gives at least one field; `site` and `name`
+/// need an inventory to match against.
+fn resolve_ignore(
+    raw: Vec<RawIgnore>,
+    inventory: bool,
+) -> Result<Vec<crate::model::inventory::Ignore>> {
+    use crate::model::inventory::{Exporters, Ignore};
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r.exporter.is_none() && r.interface.is_none() && r.site.is_none() && r.name.is_none() {
+                bail!("ignore[{i}]: give at least one of exporter, interface, site, name (an empty matcher would ignore every exporter)");
+            }
+            if (r.site.is_some() || r.name.is_some()) && !inventory {
+                bail!("ignore[{i}]: site and name match the inventory's; set inventory: to a CSV that names the exporters");
+            }
+            let exporter = match r.exporter {
+                Some(x) => Some(Exporters::parse(&x).ok_or_else(|| {
+                    anyhow::anyhow!("ignore[{i}].exporter: `{x}` is not an address, a CIDR (10.1.0.0/24) or an exporter's name")
+                })?),
+                None => None,
+            };
+            Ok(Ignore {
+                exporter,
+                interface: r.interface,
+                site: r.site,
+                name: r.name,
+            })
+        })
+        .collect()
 }
 
 /// The inventory CSV, parsed; its errors name the file and line.

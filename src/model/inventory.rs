@@ -59,9 +59,12 @@ pub struct Entry {
     pub tags: BTreeMap<String, String>,
 }
 
+/// What is known of the exporters: the inventory's rows and the `ignore:`
+/// matchers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
+    pub ignore: Vec<Ignore>,
 }
 
 impl Inventory {
@@ -134,15 +137,47 @@ impl Inventory {
         }
         best.map(|(e, _)| e)
     }
+
+    /// Whether an `ignore:` matcher covers the key: it is recorded, but never
+    /// alerted or reported.
+    pub fn ignored(&self, exporter: &str, interface: &str) -> bool {
+        if self.ignore.is_empty() {
+            return false;
+        }
+        let entry = self.lookup(exporter, interface);
+        self.ignore
+            .iter()
+            .any(|m| m.matches(exporter, interface, entry))
+    }
+}
+
+impl std::fmt::Display for Exporters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exporters::Net(n) if n.prefix_len() == n.max_prefix_len() => write!(f, "{}", n.addr()),
+            Exporters::Net(n) => write!(f, "{n}"),
+            Exporters::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl serde::Serialize for Exporters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// One `ignore:` matcher: every field given must match.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Ignore {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exporter: Option<Exporters>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
     /// A glob (`*`, `?`) on the inventory name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 

@@ -164,8 +164,14 @@ pub fn alerts<'a>(
     out
 }
 
-/// Names each key's alert with the inventory's name and site.
-pub fn label(alerts: &mut [Alert], inventory: &Inventory) {
+/// Names each key's alert with the inventory's name and site, and drops the
+/// alerts of ignored keys (`ignore:`).
+pub fn label(alerts: &mut Vec<Alert>, inventory: &Inventory) {
+    alerts.retain(|a| {
+        a.key
+            .as_ref()
+            .is_none_or(|k| !inventory.ignored(&k.exporter, &k.interface))
+    });
     for a in alerts.iter_mut() {
         let Some(k) = &a.key else { continue };
         if let Some(e) = inventory.lookup(&k.exporter, &k.interface) {

@@ -85,11 +85,14 @@ impl<'a> Select<'a> {
         })
     }
 
+    /// Ignored keys (`ignore:`) never are.
     pub fn accepts(&self, k: &Key) -> bool {
         let entry = || self.inventory.lookup(&k.exporter, &k.interface);
-        self.exporter
-            .as_ref()
-            .is_none_or(|x| x.covers(&k.exporter).is_some())
+        !self.inventory.ignored(&k.exporter, &k.interface)
+            && self
+                .exporter
+                .as_ref()
+                .is_none_or(|x| x.covers(&k.exporter).is_some())
             && self.interface.as_ref().is_none_or(|i| *i == k.interface)
             && self
                 .site
