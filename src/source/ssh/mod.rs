@@ -377,9 +377,7 @@ fn fetch_within(
     deadline: Deadline,
 ) -> Result<Fetched, FetchError> {
     let eps = endpoints(t);
-    let last = eps.len() - 1;
-    let stream = open_stream(name, t, &eps, last, deadline)?;
-    let sess = establish(name, t, &eps, last, stream, deadline)?;
+    let sess = session(name, t, &eps, deadline)?;
     let fetched = match t.transfer {
         Transfer::Exec => by_exec(&sess, t, max, cols, deadline),
         Transfer::Sftp => {
@@ -399,12 +397,30 @@ fn fetch_within(
                     "collector {name}: no SFTP ({}); reading the file with cat (transfer: auto)",
                     describe(&e, t)
                 );
-                by_exec(&sess, t, max, cols, deadline)
+                // A failed SFTP start can leave libssh2's session unable to
+                // open another channel (seen with Dropbear): a new connection.
+                drop(sess);
+                let sess = session(name, t, &eps, deadline)?;
+                let fetched = by_exec(&sess, t, max, cols, deadline);
+                sess.disconnect(None, "done", None).ok();
+                return fetched;
             }
         },
     }?;
     sess.disconnect(None, "done", None).ok();
     Ok(fetched)
+}
+
+/// A logged-in session with the collector, through its jump hosts.
+fn session(
+    name: &str,
+    t: &SshTarget,
+    eps: &[Endpoint],
+    deadline: Deadline,
+) -> Result<Session, FetchError> {
+    let last = eps.len() - 1;
+    let stream = open_stream(name, t, eps, last, deadline)?;
+    establish(name, t, eps, last, stream, deadline)
 }
 
 fn by_sftp(
