@@ -7,7 +7,12 @@ use std::path::Path;
 
 use ssh2::{ErrorCode, KeyboardInteractivePrompt, Prompt, Session};
 
-use super::{describe, LIBSSH2_ERROR_AUTHENTICATION_FAILED, LIBSSH2_ERROR_TIMEOUT};
+use libssh2_sys::{
+    LIBSSH2_ERROR_AUTHENTICATION_FAILED, LIBSSH2_ERROR_SOCKET_DISCONNECT,
+    LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND, LIBSSH2_ERROR_TIMEOUT,
+};
+
+use super::describe;
 use crate::config::{Password, SshTarget};
 use crate::source::FetchError;
 
@@ -149,12 +154,11 @@ fn gone(sess: &Session, e: &ssh2::Error, l: &Login) -> bool {
 }
 
 fn disconnected(e: &ssh2::Error) -> bool {
-    const SOCKET_SEND: i32 = -7;
-    const SOCKET_DISCONNECT: i32 = -13;
-    const SOCKET_RECV: i32 = -43;
     matches!(
         e.code(),
-        ErrorCode::Session(SOCKET_SEND | SOCKET_DISCONNECT | SOCKET_RECV)
+        ErrorCode::Session(
+            LIBSSH2_ERROR_SOCKET_SEND | LIBSSH2_ERROR_SOCKET_DISCONNECT | LIBSSH2_ERROR_SOCKET_RECV
+        )
     )
 }
 

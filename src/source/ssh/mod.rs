@@ -22,12 +22,11 @@ use crate::config::{ByteSize, SshTarget, Transfer};
 use crate::stats::Columns;
 use jump::Stream;
 
-/// libssh2's codes that matter here.
-const LIBSSH2_ERROR_KEX_FAILURE: i32 = -5;
-const LIBSSH2_ERROR_TIMEOUT: i32 = -9;
-const LIBSSH2_ERROR_AUTHENTICATION_FAILED: i32 = -18;
-const LIBSSH2_FX_NO_SUCH_FILE: i32 = 2;
-const LIBSSH2_FX_PERMISSION_DENIED: i32 = 3;
+/// libssh2's codes that matter here, from libssh2-sys.
+use libssh2_sys::{
+    LIBSSH2_ERROR_KEX_FAILURE, LIBSSH2_ERROR_TIMEOUT, LIBSSH2_FX_NO_SUCH_FILE,
+    LIBSSH2_FX_PERMISSION_DENIED,
+};
 
 fn describe(e: &ssh2::Error, t: &SshTarget) -> String {
     match e.code() {
