@@ -30,6 +30,8 @@ fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
         out.push(("10.0.0.3", if (30..75).contains(&m) { 0 } else { 50_000 }));
         // First seen down; comes up at 09:30.
         out.push(("10.0.0.5", if m < 90 { 0 } else { 30_000 }));
+        // A lab exporter, ignored (`ignore:`): down from 09:00, in no report.
+        out.push(("10.0.0.7", if m < 60 { 10_000 } else { 0 }));
     } else {
         // fc-west's file is cut while it is rewritten from 10:40 to 10:50.
         if (160..170).contains(&m) {
@@ -128,7 +130,7 @@ fn play(dir: &Path) -> Result<config::Config> {
     std::fs::write(
         &cfg_path,
         "interval: 5m\ndatabase: demo.db\nstale_after: 0\ninventory: inventory.csv\n\
-         ssh: {retries: 0}\ncollectors:\n  \
+         ignore:\n  - {exporter: 10.0.0.7}\nssh: {retries: 0}\ncollectors:\n  \
          - {name: fc-east, local: fc-east.txt}\n  - {name: fc-west, local: fc-west.txt}\n",
     )?;
     let cfg = config::load(&cfg_path)?;

@@ -24,12 +24,23 @@ pub struct Summary {
     pub up: usize,
     pub down: usize,
     pub unknown: usize,
+    /// Keys `ignore:` covers: counted apart, their transitions not counted.
+    pub ignored: usize,
     pub transitions: usize,
 }
 
-fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
+fn summarize(
+    verdicts: &Verdicts,
+    changes: &[KeyChange],
+    ignored: impl Fn(KeyId) -> bool,
+) -> Summary {
     let mut s = Summary::default();
-    for v in verdicts.iter().flatten() {
+    for (id, v) in verdicts.iter().enumerate() {
+        let Some(v) = v else { continue };
+        if ignored(id as KeyId) {
+            s.ignored += 1;
+            continue;
+        }
         match v {
             Verdict::Up { .. } => s.up += 1,
             Verdict::Down => s.down += 1,
@@ -42,6 +53,7 @@ fn summarize(verdicts: &Verdicts, changes: &[KeyChange]) -> Summary {
             c.event
                 .as_ref()
                 .is_some_and(|e| matches!(e.kind, EventKind::Up | EventKind::Down))
+                && !ignored(c.id)
         })
         .count();
     s
@@ -331,8 +343,14 @@ fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i3
     } else {
         format!(" (failed: {})", failed.join(", "))
     };
+    // Said only when there are some, so the line is as before without `ignore:`.
+    let ignored = if s.ignored > 0 {
+        format!(", {} ignored", s.ignored)
+    } else {
+        String::new()
+    };
     log::info!(
-        "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown; {} transition{}; {:.2}s",
+        "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown{ignored}; {} transition{}; {:.2}s",
         rfc3339(at),
         reads.len() - failed.len(),
         reads.len(),
@@ -376,6 +394,11 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         log_change(c, &cfg.exporters);
     }
     deliver(cfg, &store, &sinks)?;
-    let summary = summarize(&verdicts, &settled.changes);
+    let summary = summarize(&verdicts, &settled.changes, |id| {
+        !cfg.exporters.ignore.is_empty() && {
+            let k = snap.table.key(id);
+            cfg.exporters.ignored(&k.exporter, &k.interface)
+        }
+    });
     Ok(finish(at, &reads, &summary, started))
 }
