@@ -244,7 +244,7 @@ fn a_host_certificate_is_not_a_changed_key_and_a_ca_alone_says_what_to_add() {
 }
 
 #[test]
-fn an_ipv6_host_in_brackets_is_reached() {
+fn an_ipv6_host_in_brackets_is_reached_and_compression_negotiated() {
     let (w, sshd) = served(
         SshdOptions {
             ipv6: true,
@@ -259,7 +259,18 @@ fn an_ipv6_host_in_brackets_is_reached() {
     w.edit("config.yaml", |c| {
         c.replace("host: 127.0.0.1", "host: \"[::1]\"")
     });
-    poll(&w).expect_code(0).expect_stderr("1 keys: 1 up");
+    // OpenSSH offers only the delayed zlib, which starts after the login.
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z", "-vv"])
+        .expect_code(0)
+        .expect_stderr(&format!("[::1]:{}: kex ", sshd.port))
+        .expect_stderr(", compression zlib@openssh.com\n")
+        .expect_stderr("1 keys: 1 up");
+    w.edit("config.yaml", |c| {
+        c.replace("compression: true", "compression: false")
+    });
+    w.run(&["poll", "--at", "2026-11-23T10:05:00Z", "-vv"])
+        .expect_code(0)
+        .expect_stderr(", compression none\n");
 }
 
 #[test]

@@ -99,7 +99,7 @@ pub fn resolve(raw: LegacyConfig, path: &Path, base: &Path) -> Result<Config> {
                 user: fc.fc_username.clone(),
                 ..Default::default()
             };
-            let mut c = super::resolve_collector(&entry, &defaults, base)?;
+            let mut c = super::resolve_collector(&entry, &defaults, base, &mut Default::default())?;
             if let (Source::Ssh(t), Some(pw)) = (&mut c.source, &fc.fc_password) {
                 t.password = Password::Inline(Secret(pw.clone()));
             }

@@ -584,12 +584,13 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
     };
     let log = logcfg::resolve(raw.log, base).with_context(|| file.to_string())?;
     let ssh = raw.ssh.or(&ssh_defaults());
+    let mut files = SshConfigs::new();
     let collectors = raw
         .collectors
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            resolve_collector(c, &ssh, base)
+            resolve_collector(c, &ssh, base, &mut files)
                 .with_context(|| format!("{file}: collectors[{i}] ({})", c.name))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -649,7 +650,15 @@ fn check_identity(identity: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<Collector> {
+/// The `ssh_config:` files read so far, by path: each is read and parsed once.
+type SshConfigs = std::collections::HashMap<PathBuf, ssh::SshConfigFile>;
+
+fn resolve_collector(
+    c: &RawCollector,
+    ssh: &SshOptions,
+    base: &Path,
+    files: &mut SshConfigs,
+) -> Result<Collector> {
     if c.name.trim().is_empty() {
         bail!("name: must not be empty");
     }
@@ -664,7 +673,7 @@ fn resolve_collector(c: &RawCollector, ssh: &SshOptions, base: &Path) -> Result<
         section.passphrase_file = None;
     }
     let (host, from_file) = match &c.host {
-        Some(alias) => ssh_config_options(c, &section, alias, base)?,
+        Some(alias) => ssh_config_options(c, &section, alias, base, files)?,
         None => (None, SshOptions::default()),
     };
     let mut o = c.ssh().or(&from_file.or(&section));
@@ -712,18 +721,23 @@ fn ssh_config_options(
     section: &SshOptions,
     alias: &str,
     base: &Path,
+    files: &mut SshConfigs,
 ) -> Result<(Option<String>, SshOptions)> {
     let Some(file) = c.ssh_config.as_ref().or(section.ssh_config.as_ref()) else {
         return Ok((None, SshOptions::default()));
     };
     let file = resolve_path(base, file);
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "ssh_config: cannot read {} (set ssh_config to an OpenSSH client config, or remove it)",
-            file.display()
-        )
-    })?;
-    let f = ssh::read_ssh_config(&text, &file, alias)?;
+    if !files.contains_key(&file) {
+        let text = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "ssh_config: cannot read {} (set ssh_config to an OpenSSH client config, or remove it)",
+                file.display()
+            )
+        })?;
+        let parsed = ssh::SshConfigFile::parse(&text, &file)?;
+        files.insert(file.clone(), parsed);
+    }
+    let f = files[&file].query(alias);
     Ok((
         f.host_name,
         SshOptions {
@@ -763,7 +777,7 @@ fn resolve_ignore(
                 exporter,
                 interface: r.interface,
                 site: r.site,
-                name: r.name,
+                name: r.name.as_deref().map(wildmatch::WildMatch::new),
             })
         })
         .collect()

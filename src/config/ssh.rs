@@ -195,33 +195,43 @@ pub struct FromSshConfig {
     pub known_hosts: Option<Vec<String>>,
 }
 
-pub fn read_ssh_config(text: &str, file: &std::path::Path, alias: &str) -> Result<FromSshConfig> {
-    use ssh2_config::{ParseRule, SshConfig};
-    let mut config = SshConfig::default();
-    if let Some(home) = std::env::var_os("HOME") {
-        config = config.home_dir(home);
+/// One OpenSSH client config, parsed once however many collectors use it.
+pub struct SshConfigFile(ssh2_config::SshConfig);
+
+impl SshConfigFile {
+    pub fn parse(text: &str, file: &std::path::Path) -> Result<SshConfigFile> {
+        use ssh2_config::{ParseRule, SshConfig};
+        let mut config = SshConfig::default();
+        if let Some(home) = std::env::var_os("HOME") {
+            config = config.home_dir(home);
+        }
+        config
+            .parse(
+                &mut text.as_bytes(),
+                ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
+            )
+            .map(SshConfigFile)
+            .map_err(|e| anyhow::anyhow!("ssh_config: {}: {e}", file.display()))
     }
-    let config = config
-        .parse(
-            &mut text.as_bytes(),
-            ParseRule::ALLOW_UNKNOWN_FIELDS | ParseRule::ALLOW_UNSUPPORTED_FIELDS,
-        )
-        .map_err(|e| anyhow::anyhow!("ssh_config: {}: {e}", file.display()))?;
-    let p = config.query(alias);
-    let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.display().to_string()).collect();
-    Ok(FromSshConfig {
-        host_name: p.host_name.clone(),
-        port: p.port,
-        user: p.user.clone(),
-        identity: p.identity_file.as_deref().map(paths),
-        jump: p.proxy_jump.clone().filter(|j| !j.is_empty()),
-        known_hosts: p.unsupported_fields.get("userknownhostsfile").map(|v| {
-            v.iter()
-                .flat_map(|s| s.split_whitespace())
-                .map(str::to_owned)
-                .collect()
-        }),
-    })
+
+    /// What the file's Host blocks say of `alias`.
+    pub fn query(&self, alias: &str) -> FromSshConfig {
+        let p = self.0.query(alias);
+        let paths = |v: &[std::path::PathBuf]| v.iter().map(|p| p.display().to_string()).collect();
+        FromSshConfig {
+            host_name: p.host_name.clone(),
+            port: p.port,
+            user: p.user.clone(),
+            identity: p.identity_file.as_deref().map(paths),
+            jump: p.proxy_jump.clone().filter(|j| !j.is_empty()),
+            known_hosts: p.unsupported_fields.get("userknownhostsfile").map(|v| {
+                v.iter()
+                    .flat_map(|s| s.split_whitespace())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -233,7 +243,8 @@ mod ssh_config_tests {
         let text = "Host fc-east\n  HostName 10.1.0.10\n  Port 2222\n  User admin\n  \
                     IdentityFile /keys/fc\n  ProxyJump ops@bastion:22\n  \
                     UserKnownHostsFile /kh/one /kh/two\n\nHost *\n  User nobody\n  ServerAliveInterval 30\n";
-        let got = read_ssh_config(text, std::path::Path::new("cfg"), "fc-east").unwrap();
+        let file = SshConfigFile::parse(text, std::path::Path::new("cfg")).unwrap();
+        let got = file.query("fc-east");
         assert_eq!(
             got,
             FromSshConfig {
@@ -245,7 +256,7 @@ mod ssh_config_tests {
                 known_hosts: Some(vec!["/kh/one".into(), "/kh/two".into()]),
             }
         );
-        let other = read_ssh_config(text, std::path::Path::new("cfg"), "fc-west").unwrap();
+        let other = file.query("fc-west");
         assert_eq!(other.user.as_deref(), Some("nobody"));
         assert_eq!(other.host_name, None);
     }

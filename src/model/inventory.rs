@@ -38,11 +38,14 @@ impl Exporters {
     /// How specific a match is: the prefix length (an exact text counts as a
     /// whole address); `None` when `exporter` is not covered.
     pub fn covers(&self, exporter: &str) -> Option<u8> {
+        self.covers_parsed(exporter, exporter.trim().parse().ok())
+    }
+
+    /// `covers`, with `exporter` already parsed as an address (`ip`), so
+    /// that a lookup over many rows parses it once.
+    fn covers_parsed(&self, exporter: &str, ip: Option<IpAddr>) -> Option<u8> {
         match self {
-            Exporters::Net(net) => {
-                let ip: IpAddr = exporter.trim().parse().ok()?;
-                net.contains(&ip).then_some(net.prefix_len())
-            }
+            Exporters::Net(net) => net.contains(&ip?).then_some(net.prefix_len()),
             Exporters::Text(t) => (t == exporter).then_some(128),
         }
     }
@@ -61,7 +64,7 @@ pub struct Entry {
 
 /// What is known of the exporters: the inventory's rows and the `ignore:`
 /// matchers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inventory {
     pub entries: Vec<Entry>,
     pub ignore: Vec<Ignore>,
@@ -120,9 +123,13 @@ impl Inventory {
     /// prefixes one naming the key's interface over one for every interface;
     /// of equals, the first in the file.
     pub fn lookup(&self, exporter: &str, interface: &str) -> Option<&Entry> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let ip = exporter.trim().parse().ok();
         let mut best: Option<(&Entry, (u8, bool))> = None;
         for e in &self.entries {
-            let Some(prefix) = e.exporters.covers(exporter) else {
+            let Some(prefix) = e.exporters.covers_parsed(exporter, ip) else {
                 continue;
             };
             let on_interface = match &e.interface {
@@ -141,10 +148,12 @@ impl Inventory {
     /// Whether an `ignore:` matcher covers the key: it is recorded, but never
     /// alerted or reported.
     pub fn ignored(&self, exporter: &str, interface: &str) -> bool {
-        if self.ignore.is_empty() {
-            return false;
-        }
-        let entry = self.lookup(exporter, interface);
+        !self.ignore.is_empty()
+            && self.ignores(exporter, interface, self.lookup(exporter, interface))
+    }
+
+    /// `ignored`, for a key whose entry (`lookup`) is already known.
+    pub fn ignores(&self, exporter: &str, interface: &str, entry: Option<&Entry>) -> bool {
         self.ignore
             .iter()
             .any(|m| m.matches(exporter, interface, entry))
@@ -168,7 +177,7 @@ impl serde::Serialize for Exporters {
 }
 
 /// One `ignore:` matcher: every field given must match.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Ignore {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exporter: Option<Exporters>,
@@ -176,9 +185,22 @@ pub struct Ignore {
     pub interface: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
-    /// A glob (`*`, `?`) on the inventory name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    /// A glob (`*`, `?`) on the inventory name, compiled once.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "pattern_text"
+    )]
+    pub name: Option<wildmatch::WildMatch>,
+}
+
+fn pattern_text<S: serde::Serializer>(
+    p: &Option<wildmatch::WildMatch>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.collect_str(p),
+        None => s.serialize_none(),
+    }
 }
 
 impl Ignore {
@@ -192,10 +214,10 @@ impl Ignore {
             .site
             .as_deref()
             .is_none_or(|s| entry.and_then(|e| e.site.as_deref()) == Some(s));
-        let name_ok = self.name.as_deref().is_none_or(|g| {
+        let name_ok = self.name.as_ref().is_none_or(|g| {
             entry
                 .and_then(|e| e.name.as_deref())
-                .is_some_and(|n| wildmatch::WildMatch::new(g).matches(n))
+                .is_some_and(|n| g.matches(n))
         });
         exporter_ok && interface_ok && site_ok && name_ok
     }
@@ -259,7 +281,7 @@ mod tests {
         assert!(lab.matches("fc-probe", "", inv.lookup("fc-probe", "")));
         assert!(!lab.matches("10.1.2.3", "", inv.lookup("10.1.2.3", "")));
         let cores = Ignore {
-            name: Some("core-?".into()),
+            name: Some(wildmatch::WildMatch::new("core-?")),
             exporter: Exporters::parse("10.1.0.0/16"),
             ..Ignore::default()
         };

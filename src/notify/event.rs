@@ -167,18 +167,18 @@ pub fn alerts<'a>(
 /// Names each key's alert with the inventory's name and site, and drops the
 /// alerts of ignored keys (`ignore:`).
 pub fn label(alerts: &mut Vec<Alert>, inventory: &Inventory) {
-    alerts.retain(|a| {
-        a.key
-            .as_ref()
-            .is_none_or(|k| !inventory.ignored(&k.exporter, &k.interface))
-    });
-    for a in alerts.iter_mut() {
-        let Some(k) = &a.key else { continue };
-        if let Some(e) = inventory.lookup(&k.exporter, &k.interface) {
+    alerts.retain_mut(|a| {
+        let Some(k) = &a.key else { return true };
+        let entry = inventory.lookup(&k.exporter, &k.interface);
+        if inventory.ignores(&k.exporter, &k.interface, entry) {
+            return false;
+        }
+        if let Some(e) = entry {
             a.name.clone_from(&e.name);
             a.site.clone_from(&e.site);
         }
-    }
+        true
+    });
 }
 
 #[cfg(test)]

@@ -59,19 +59,9 @@ fn weak(kind: Kind, name: &str) -> bool {
     }
 }
 
-/// `*` in `pattern` matches any text.
+/// `*` in `pattern` matches any text (OpenSSH also allows `?`).
 fn glob(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => {
-            let Some(rest) = name.strip_prefix(head) else {
-                return false;
-            };
-            (0..=rest.len())
-                .filter(|&i| rest.is_char_boundary(i))
-                .any(|i| glob(tail, &rest[i..]))
-        }
-    }
+    wildmatch::WildMatch::new(pattern).matches(name)
 }
 
 /// The list offered for `kind`: libssh2's `supported`, less the weak ones,
@@ -144,29 +134,13 @@ fn dedup(list: Vec<String>) -> Vec<String> {
     out
 }
 
-/// What a server offers, from its SSH_MSG_KEXINIT.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ServerOffer {
-    pub kex: Vec<String>,
-    pub host_key: Vec<String>,
-    pub cipher: Vec<String>,
-    pub mac: Vec<String>,
-}
-
-impl ServerOffer {
-    fn get(&self, kind: Kind) -> &[String] {
-        match kind {
-            Kind::Kex => &self.kex,
-            Kind::HostKey => &self.host_key,
-            Kind::Cipher => &self.cipher,
-            Kind::Mac => &self.mac,
-        }
-    }
-}
+/// One list per kind, indexed by `Kind as usize`: what we offer, or what a
+/// server offers (its SSH_MSG_KEXINIT).
+pub type Lists = [Vec<String>; 4];
 
 /// The server's offer, from the payload of its first packet
 /// (RFC 4253 §7.1: byte 20, a 16-byte cookie, then name-lists).
-pub fn parse_kexinit(payload: &[u8]) -> Option<ServerOffer> {
+pub fn parse_kexinit(payload: &[u8]) -> Option<Lists> {
     const SSH_MSG_KEXINIT: u8 = 20;
     if payload.first() != Some(&SSH_MSG_KEXINIT) {
         return None;
@@ -185,41 +159,30 @@ pub fn parse_kexinit(payload: &[u8]) -> Option<ServerOffer> {
         );
         at += 4 + len;
     }
-    let mut lists = lists.into_iter();
-    let mut next = || lists.next().unwrap_or_default();
-    let kex = next();
-    let host_key = next();
-    let cipher = next();
-    let _ = next();
-    let mac = next();
-    Some(ServerOffer {
-        kex,
-        host_key,
-        cipher,
-        mac,
-    })
+    // The client-to-server cipher and MAC lists are the ones a client matches.
+    let [kex, host_key, cipher, _, mac, _]: [Vec<String>; 6] = lists.try_into().ok()?;
+    Some([kex, host_key, cipher, mac])
 }
 
 /// Why no algorithm was agreed, one clause per list that shares none with the
 /// server, each with the `algorithms:` line that would match it. AEAD ciphers
 /// (`*-gcm@openssh.com`, chacha20-poly1305) need no MAC. `None`: each list
 /// shares one (the failure is elsewhere).
-pub fn diagnose(ours: &dyn Fn(Kind) -> Vec<String>, server: &ServerOffer) -> Option<String> {
+pub fn diagnose(ours: &Lists, server: &Lists) -> Option<String> {
     let aead = |c: &str| c.contains("gcm@") || c.starts_with("chacha20-poly1305");
     let mut clauses = Vec::new();
     for kind in Kind::ALL {
-        let mine = ours(kind);
+        let mine = &ours[kind as usize];
         // The server's markers (ext-info-s, kex-strict-s-v00@openssh.com) are not algorithms.
-        let theirs: Vec<&String> = server
-            .get(kind)
+        let theirs: Vec<&String> = server[kind as usize]
             .iter()
             .filter(|a| !(a.starts_with("ext-info-") || a.starts_with("kex-strict-")))
             .collect();
         if kind == Kind::Mac {
-            let cipher = ours(Kind::Cipher)
-                .into_iter()
-                .find(|c| server.cipher.contains(c));
-            if cipher.is_some_and(|c| aead(&c)) || theirs.is_empty() {
+            let cipher = ours[Kind::Cipher as usize]
+                .iter()
+                .find(|c| server[Kind::Cipher as usize].contains(c));
+            if cipher.is_some_and(|c| aead(c)) || theirs.is_empty() {
                 continue;
             }
         }
@@ -336,16 +299,16 @@ mod tests {
             "hmac-sha1",
         ]);
         let server = parse_kexinit(&payload).unwrap();
-        assert_eq!(server.host_key, ["ssh-rsa"]);
-        assert_eq!(server.mac, ["hmac-sha1"]);
-        let ours = |k: Kind| -> Vec<String> {
-            match k {
-                Kind::Kex => offered(k, &KEX, None).unwrap(),
-                Kind::HostKey => offered(k, &HOST, None).unwrap(),
-                Kind::Cipher => vec!["aes128-gcm@openssh.com".into(), "aes128-ctr".into()],
-                Kind::Mac => vec!["hmac-sha2-256".into()],
-            }
-        };
+        assert_eq!(server[Kind::HostKey as usize], ["ssh-rsa"]);
+        // The client-to-server lists: aes128-cbc is only offered that way.
+        assert_eq!(server[Kind::Cipher as usize], ["aes128-ctr", "aes128-cbc"]);
+        assert_eq!(server[Kind::Mac as usize], ["hmac-sha1"]);
+        let ours: Lists = [
+            offered(Kind::Kex, &KEX, None).unwrap(),
+            offered(Kind::HostKey, &HOST, None).unwrap(),
+            vec!["aes128-gcm@openssh.com".into(), "aes128-ctr".into()],
+            vec!["hmac-sha2-256".into()],
+        ];
         assert_eq!(
             diagnose(&ours, &server).unwrap(),
             "kex offered by the server: diffie-hellman-group14-sha1, diffie-hellman-group1-sha1 \

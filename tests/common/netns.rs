@@ -20,7 +20,7 @@ pub struct SlowHost {
     pub host_key: String,
 }
 
-fn ip(args: &[&str]) {
+pub fn ip(args: &[&str]) {
     let out = Command::new("ip").args(args).output().expect("running ip");
     assert!(
         out.status.success(),

@@ -87,19 +87,29 @@ impl<'a> Select<'a> {
 
     /// Ignored keys (`ignore:`) never are.
     pub fn accepts(&self, k: &Key) -> bool {
-        let entry = || self.inventory.lookup(&k.exporter, &k.interface);
-        !self.inventory.ignored(&k.exporter, &k.interface)
-            && self
-                .exporter
-                .as_ref()
-                .is_none_or(|x| x.covers(&k.exporter).is_some())
-            && self.interface.as_ref().is_none_or(|i| *i == k.interface)
+        let inv = self.inventory;
+        if self
+            .exporter
+            .as_ref()
+            .is_some_and(|x| x.covers(&k.exporter).is_none())
+            || self.interface.as_ref().is_some_and(|i| *i != k.interface)
+        {
+            return false;
+        }
+        // The inventory's row, looked up once, and only when something asks.
+        let needed = !inv.ignore.is_empty() || self.site.is_some() || self.name.is_some();
+        let entry = if needed {
+            inv.lookup(&k.exporter, &k.interface)
+        } else {
+            None
+        };
+        !inv.ignores(&k.exporter, &k.interface, entry)
             && self
                 .site
                 .as_ref()
-                .is_none_or(|s| entry().and_then(|e| e.site.as_ref()) == Some(s))
+                .is_none_or(|s| entry.and_then(|e| e.site.as_ref()) == Some(s))
             && self.name.as_ref().is_none_or(|n| {
-                entry()
+                entry
                     .and_then(|e| e.name.as_deref())
                     .is_some_and(|name| n.matches(name))
             })

@@ -22,8 +22,6 @@ pub struct Login<'a> {
     pub t: &'a SshTarget,
     pub user: &'a str,
     pub password: bool,
-    /// The socket the session runs over.
-    pub fd: std::os::fd::RawFd,
 }
 
 /// The secret `p` names; `what` (`password`, `passphrase`) for the errors.
@@ -134,23 +132,11 @@ fn closed(l: &Login, tried: &[String]) -> FetchError {
 }
 
 /// The server closed the connection (as it does after MaxAuthTries
-/// failures): libssh2 says so, or hides it behind another error while the
-/// socket is at its end, or the connection no longer answers.
+/// failures): libssh2 says so, or hides it behind another error (for a key,
+/// "Waiting for USERAUTH response"); then asking which methods remain, which
+/// is not an attempt, fails too.
 fn gone(sess: &Session, e: &ssh2::Error, l: &Login) -> bool {
-    let mut byte = 0u8;
-    // SAFETY: a one-byte buffer that lives through the call; MSG_PEEK leaves
-    // the data (if any) for libssh2.
-    let n = unsafe {
-        libc::recv(
-            l.fd,
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    // Asking which methods remain is not an attempt; on a closed
-    // connection it fails.
-    disconnected(e) || n == 0 || sess.auth_methods(l.user).is_err()
+    disconnected(e) || sess.auth_methods(l.user).is_err()
 }
 
 fn disconnected(e: &ssh2::Error) -> bool {
@@ -214,7 +200,8 @@ fn by_password(sess: &Session, l: &Login, tried: &mut Vec<String>) -> Result<boo
         return Ok(false);
     };
     let methods = sess.auth_methods(l.user).unwrap_or("password").to_owned();
-    if methods.split(',').any(|m| m == "password") {
+    let offers = |method: &str| methods.split(',').any(|m| m == method);
+    if offers("password") {
         match sess.userauth_password(l.user, &pw) {
             Ok(()) if sess.authenticated() => return Ok(true),
             Err(e) if e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => {
@@ -224,7 +211,7 @@ fn by_password(sess: &Session, l: &Login, tried: &mut Vec<String>) -> Result<boo
             _ => tried.push("password".into()),
         }
     }
-    if methods.split(',').any(|m| m == "keyboard-interactive") {
+    if offers("keyboard-interactive") {
         match sess.userauth_keyboard_interactive(l.user, &mut Answer(&pw)) {
             Ok(()) if sess.authenticated() => return Ok(true),
             Err(e) if e.code() == ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => {
@@ -232,7 +219,7 @@ fn by_password(sess: &Session, l: &Login, tried: &mut Vec<String>) -> Result<boo
             }
             _ => tried.push("password by keyboard-interactive".into()),
         }
-    } else if !methods.split(',').any(|m| m == "password") {
+    } else if !offers("password") {
         tried.push(format!("no password: the server takes only {methods}"));
     }
     Ok(false)

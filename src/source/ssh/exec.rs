@@ -84,15 +84,22 @@ fn start(sess: &Session, cmd: &str, t: &SshTarget) -> Result<Channel, FetchError
     Ok(ch)
 }
 
+/// After a command's output has ended: what it said on stderr, and whether
+/// it succeeded.
+fn ended(ch: &mut Channel) -> (String, bool) {
+    let mut err = String::new();
+    ch.stderr().read_to_string(&mut err).ok();
+    ch.wait_close().ok();
+    (err, ch.exit_status().unwrap_or(-1) == 0)
+}
+
 /// The file's stamp by `stat`; the login shell's chatter is an error.
 pub fn stamp(sess: &Session, t: &SshTarget) -> Result<Stamp, FetchError> {
     let mut ch = start(sess, &stamp_command(&t.path), t)?;
     let mut out = String::new();
-    let mut err = String::new();
     ch.read_to_string(&mut out)
-        .and_then(|_| ch.stderr().read_to_string(&mut err))
         .map_err(|e| FetchError::new(format!("reading `stat` failed: {e}")))?;
-    ch.wait_close().ok();
+    let (err, ok) = ended(&mut ch);
     if let Some(text) = chatter(&out) {
         return Err(FetchError::fatal(format!(
             "the remote shell prints text on login (\"{text}\"): it would be read as part of the \
@@ -100,7 +107,7 @@ pub fn stamp(sess: &Session, t: &SshTarget) -> Result<Stamp, FetchError> {
              e.g. `[ -t 0 ] || return` before it in ~/.bashrc; no echo in a ForceCommand)"
         )));
     }
-    if ch.exit_status().unwrap_or(-1) != 0 {
+    if !ok {
         return Err(FetchError::new(explain(&err, t)));
     }
     parse_stamp(&out).ok_or_else(|| {
@@ -112,29 +119,27 @@ pub fn stamp(sess: &Session, t: &SshTarget) -> Result<Stamp, FetchError> {
 }
 
 /// The file by `cat`: its bytes, then an error if `cat` failed.
-pub struct Cat {
+pub struct Cat<'a> {
     ch: Channel,
-    t: SshTarget,
+    t: &'a SshTarget,
 }
 
-impl Read for Cat {
+impl Read for Cat<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.ch.read(buf)?;
         if n == 0 {
-            let mut err = String::new();
-            self.ch.stderr().read_to_string(&mut err).ok();
-            self.ch.wait_close().ok();
-            if self.ch.exit_status().unwrap_or(-1) != 0 {
-                return Err(io::Error::other(explain(&err, &self.t)));
+            let (err, ok) = ended(&mut self.ch);
+            if !ok {
+                return Err(io::Error::other(explain(&err, self.t)));
             }
         }
         Ok(n)
     }
 }
 
-pub fn cat(sess: &Session, t: &SshTarget) -> Result<Cat, FetchError> {
+pub fn cat<'a>(sess: &Session, t: &'a SshTarget) -> Result<Cat<'a>, FetchError> {
     let ch = start(sess, &format!("exec cat -- {}", quote(&t.path)), t)?;
-    Ok(Cat { ch, t: t.clone() })
+    Ok(Cat { ch, t })
 }
 
 #[cfg(test)]

@@ -115,14 +115,16 @@ pub fn preference(kh: &KnownHosts, entry: &str, enabled: &[String]) -> Vec<Strin
     prefs
 }
 
-/// Checks the server's key for `entry` (`host` or `[host]:port`).
+/// Checks the server's key for `host` on `port`.
 pub fn check(
     name: &str,
     sess: &Session,
     t: &SshTarget,
-    entry: &str,
+    host: &str,
+    port: u16,
     known: &Known,
 ) -> Result<(), FetchError> {
+    let entry = &entry_name(host, port);
     if t.host_key_check == HostKeyCheck::Off {
         log::warn!("collector {name}: host key checking is off (host_key_check: off); anyone on the path can impersonate {entry}");
         return Ok(());
@@ -136,7 +138,6 @@ pub fn check(
         .map(|h| format!("SHA256:{}", base64(h, false)))
         .unwrap_or_default();
     let file = t.known_hosts[0].display();
-    let (host, port) = split_entry(entry);
     let keyscan = format!("ssh-keyscan -t {key_type} -p {port} {host} >> {file}");
     match known.hosts.check(entry, key_type, key) {
         Verdict::Known => Ok(()),
@@ -186,15 +187,6 @@ fn paths(t: &SshTarget) -> String {
         .map(|p| p.display().to_string())
         .collect();
     all.join(", ")
-}
-
-/// `host` and port of `host` / `[host]:port`.
-fn split_entry(entry: &str) -> (&str, u16) {
-    entry
-        .strip_prefix('[')
-        .and_then(|r| r.split_once("]:"))
-        .and_then(|(h, p)| Some((h, p.parse().ok()?)))
-        .unwrap_or((entry, 22))
 }
 
 /// Appends the host's key to the first known_hosts file: after a newline if
@@ -278,7 +270,5 @@ mod tests {
     fn entries_name_the_port_off_22() {
         assert_eq!(entry_name("h", 22), "h");
         assert_eq!(entry_name("::1", 2222), "[::1]:2222");
-        assert_eq!(split_entry("[::1]:2222"), ("::1", 2222));
-        assert_eq!(split_entry("h"), ("h", 22));
     }
 }

@@ -28,6 +28,15 @@ impl AsRawFd for Stream {
     }
 }
 
+impl Stream {
+    pub fn set_read_timeout(&self, wait: std::time::Duration) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(Some(wait)),
+            Stream::Tunnel(s) => s.set_read_timeout(Some(wait)),
+        }
+    }
+}
+
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {

@@ -144,24 +144,110 @@ fn connect(ep: &Endpoint, t: &SshTarget, deadline: Deadline) -> Result<TcpStream
     }))
 }
 
-/// A stream to `eps[upto]`: TCP to the first endpoint, then a tunnel through
-/// each jump host before `upto`, each logged in to.
-fn open_stream(
-    name: &str,
-    t: &SshTarget,
-    eps: &[Endpoint],
-    upto: usize,
+/// What every connection of one fetch shares, worked out once: the
+/// endpoints, the known_hosts files (read and parsed once, their bad lines
+/// said once), the algorithm lists.
+struct Conn<'a> {
+    name: &'a str,
+    t: &'a SshTarget,
+    eps: Vec<Endpoint>,
+    known: hostkey::Known,
+    lists: algorithms::Lists,
     deadline: Deadline,
-) -> Result<Stream, FetchError> {
-    let mut stream = Stream::Tcp(connect(&eps[0], t, deadline).map_err(|e| on(&eps[0], e))?);
-    for i in 0..upto {
-        let fd = stream.as_raw_fd();
-        let sess = establish(name, t, eps, i, stream, deadline).map_err(|e| on(&eps[i], e))?;
-        let next = &eps[i + 1];
-        stream =
-            jump::tunnel(sess, fd, &next.host, next.port, deadline).map_err(|e| on(&eps[i], e))?;
+}
+
+impl<'a> Conn<'a> {
+    fn new(name: &'a str, t: &'a SshTarget, deadline: Deadline) -> Result<Conn<'a>, FetchError> {
+        let sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
+        Ok(Conn {
+            name,
+            t,
+            eps: endpoints(t),
+            known: hostkey::load(name, t)?,
+            lists: offered(&sess, t)?,
+            deadline,
+        })
     }
-    Ok(stream)
+
+    /// A stream to `eps[upto]`: TCP to the first endpoint, then a tunnel
+    /// through each jump host before `upto`, each logged in to.
+    fn open_stream(&self, upto: usize) -> Result<Stream, FetchError> {
+        let eps = &self.eps;
+        let first = connect(&eps[0], self.t, self.deadline).map_err(|e| on(&eps[0], e))?;
+        let mut stream = Stream::Tcp(first);
+        for i in 0..upto {
+            let fd = stream.as_raw_fd();
+            let sess = self.establish(i, stream).map_err(|e| on(&eps[i], e))?;
+            let next = &eps[i + 1];
+            stream = jump::tunnel(sess, fd, &next.host, next.port, self.deadline)
+                .map_err(|e| on(&eps[i], e))?;
+        }
+        Ok(stream)
+    }
+
+    /// A logged-in session with the collector, through its jump hosts.
+    fn session(&self) -> Result<Session, FetchError> {
+        let last = self.eps.len() - 1;
+        self.establish(last, self.open_stream(last)?)
+    }
+
+    /// A session with `eps[i]` over `stream`: handshake, host key, login.
+    fn establish(&self, i: usize, stream: Stream) -> Result<Session, FetchError> {
+        let (t, ep) = (self.t, &self.eps[i]);
+        let mut sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
+        // libssh2 has no timeout by default: without this a silent server hangs
+        // us. Each step gets `timeout`, or what is left of the deadline.
+        let limit = |sess: &Session| sess.set_timeout(self.deadline.millis(t.timeout));
+        limit(&sess);
+        sess.set_compress(t.compression);
+        prefer(&sess, &self.lists, &self.known, &ep.entry());
+        sess.set_tcp_stream(stream);
+        if let Err(e) = sess.handshake() {
+            return Err(self.handshake_failed(&e, i));
+        }
+        log::debug!(
+            "{}: kex {}, host key {}, cipher {}, mac {}, compression {}",
+            ep.entry(),
+            sess.methods(MethodType::Kex).unwrap_or("-"),
+            sess.methods(MethodType::HostKey).unwrap_or("-"),
+            sess.methods(MethodType::CryptCs).unwrap_or("-"),
+            sess.methods(MethodType::MacCs).unwrap_or("-"),
+            sess.methods(MethodType::CompCs).unwrap_or("-"),
+        );
+        hostkey::check(self.name, &sess, t, &ep.host, ep.port, &self.known)?;
+        limit(&sess);
+        let login = auth::Login {
+            t,
+            user: &ep.user,
+            password: ep.collector,
+        };
+        auth::authenticate(&sess, &login)?;
+        limit(&sess);
+        Ok(sess)
+    }
+
+    fn handshake_failed(&self, e: &ssh2::Error, i: usize) -> FetchError {
+        match e.code() {
+            ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => FetchError::new(format!(
+                "SSH handshake timed out after {} (timeout): the server accepted the connection but did not speak SSH",
+                self.t.timeout
+            )),
+            ErrorCode::Session(LIBSSH2_ERROR_KEX_FAILURE) => {
+                let why = self
+                    .open_stream(i)
+                    .ok()
+                    .and_then(|s| server_offer(s, self.t, self.deadline))
+                    .and_then(|offer| algorithms::diagnose(&self.lists, &offer));
+                match why {
+                    Some(why) => FetchError::fatal(format!(
+                        "SSH handshake failed: no algorithm in common with the server: {why}"
+                    )),
+                    None => FetchError::new(format!("SSH handshake failed: {}", e.message())),
+                }
+            }
+            _ => FetchError::new(format!("SSH handshake failed: {}", e.message())),
+        }
+    }
 }
 
 /// `e`, said of `ep` when it is a jump host.
@@ -174,22 +260,21 @@ fn on(ep: &Endpoint, e: FetchError) -> FetchError {
 
 /// The lists offered for each kind of algorithm; a bad `algorithms:` entry
 /// is a configuration error.
-fn offered(sess: &Session, t: &SshTarget) -> Result<Vec<(Kind, Vec<String>)>, FetchError> {
-    Kind::ALL
-        .iter()
-        .map(|&kind| {
-            let method = match kind {
-                Kind::Kex => MethodType::Kex,
-                Kind::HostKey => MethodType::HostKey,
-                Kind::Cipher => MethodType::CryptCs,
-                Kind::Mac => MethodType::MacCs,
-            };
-            let supported = sess.supported_algs(method).unwrap_or_default();
+fn offered(sess: &Session, t: &SshTarget) -> Result<algorithms::Lists, FetchError> {
+    let mut lists = algorithms::Lists::default();
+    for kind in Kind::ALL {
+        let method = match kind {
+            Kind::Kex => MethodType::Kex,
+            Kind::HostKey => MethodType::HostKey,
+            Kind::Cipher => MethodType::CryptCs,
+            Kind::Mac => MethodType::MacCs,
+        };
+        let supported = sess.supported_algs(method).unwrap_or_default();
+        lists[kind as usize] =
             algorithms::offered(kind, &supported, algorithms::spec(&t.algorithms, kind))
-                .map(|list| (kind, list))
-                .map_err(FetchError::fatal)
-        })
-        .collect()
+                .map_err(FetchError::fatal)?;
+    }
+    Ok(lists)
 }
 
 /// What is wrong with `t`'s `algorithms:` (an unknown name, or SHA-1 ones in
@@ -201,8 +286,9 @@ pub fn algorithm_problem(t: &SshTarget) -> Option<String> {
 
 /// Sets the algorithms to offer; the host key types already known for
 /// `entry` go first.
-fn prefer(sess: &Session, lists: &[(Kind, Vec<String>)], known: &hostkey::Known, entry: &str) {
-    for (kind, list) in lists {
+fn prefer(sess: &Session, lists: &algorithms::Lists, known: &hostkey::Known, entry: &str) {
+    for kind in Kind::ALL {
+        let list = &lists[kind as usize];
         let (methods, list): (&[MethodType], Vec<String>) = match kind {
             Kind::Kex => (&[MethodType::Kex], list.clone()),
             Kind::HostKey => (
@@ -220,92 +306,10 @@ fn prefer(sess: &Session, lists: &[(Kind, Vec<String>)], known: &hostkey::Known,
     }
 }
 
-/// A session with `eps[i]` over `stream`: handshake, host key, login.
-fn establish(
-    name: &str,
-    t: &SshTarget,
-    eps: &[Endpoint],
-    i: usize,
-    stream: Stream,
-    deadline: Deadline,
-) -> Result<Session, FetchError> {
-    let ep = &eps[i];
-    let fd = stream.as_raw_fd();
-    let mut sess = Session::new().map_err(|e| FetchError::new(e.message().to_owned()))?;
-    // libssh2 has no timeout by default: without this a silent server hangs
-    // us. Each step gets `timeout`, or what is left of the deadline.
-    sess.set_timeout(deadline.millis(t.timeout));
-    sess.set_compress(t.compression);
-    let known = hostkey::load(name, t)?;
-    let lists = offered(&sess, t)?;
-    prefer(&sess, &lists, &known, &ep.entry());
-    sess.set_tcp_stream(stream);
-    if let Err(e) = sess.handshake() {
-        return Err(handshake_failed(&e, name, t, eps, i, &lists, deadline));
-    }
-    hostkey::check(name, &sess, t, &ep.entry(), &known)?;
-    sess.set_timeout(deadline.millis(t.timeout));
-    let login = auth::Login {
-        t,
-        user: &ep.user,
-        password: ep.collector,
-        fd,
-    };
-    auth::authenticate(&sess, &login)?;
-    sess.set_timeout(deadline.millis(t.timeout));
-    Ok(sess)
-}
-
-fn handshake_failed(
-    e: &ssh2::Error,
-    name: &str,
-    t: &SshTarget,
-    eps: &[Endpoint],
-    i: usize,
-    lists: &[(Kind, Vec<String>)],
-    deadline: Deadline,
-) -> FetchError {
-    match e.code() {
-        ErrorCode::Session(LIBSSH2_ERROR_TIMEOUT) => FetchError::new(format!(
-            "SSH handshake timed out after {} (timeout): the server accepted the connection but did not speak SSH",
-            t.timeout
-        )),
-        ErrorCode::Session(LIBSSH2_ERROR_KEX_FAILURE) => {
-            let ours = |kind: Kind| -> Vec<String> {
-                lists
-                    .iter()
-                    .find(|(k, _)| *k == kind)
-                    .map(|(_, l)| l.clone())
-                    .unwrap_or_default()
-            };
-            let why = open_stream(name, t, eps, i, deadline)
-                .ok()
-                .and_then(|s| server_offer(s, t, deadline))
-                .and_then(|offer| algorithms::diagnose(&ours, &offer));
-            match why {
-                Some(why) => FetchError::fatal(format!(
-                    "SSH handshake failed: no algorithm in common with the server: {why}"
-                )),
-                None => FetchError::new(format!("SSH handshake failed: {}", e.message())),
-            }
-        }
-        _ => FetchError::new(format!("SSH handshake failed: {}", e.message())),
-    }
-}
-
 /// What the server offers, read from its first packet on a fresh connection.
-fn server_offer(
-    mut s: Stream,
-    t: &SshTarget,
-    deadline: Deadline,
-) -> Option<algorithms::ServerOffer> {
-    let wait = Some(std::time::Duration::from_millis(
-        deadline.millis(t.timeout).into(),
-    ));
-    match &s {
-        Stream::Tcp(tcp) => tcp.set_read_timeout(wait).ok()?,
-        Stream::Tunnel(unix) => unix.set_read_timeout(wait).ok()?,
-    }
+fn server_offer(mut s: Stream, t: &SshTarget, deadline: Deadline) -> Option<algorithms::Lists> {
+    let wait = std::time::Duration::from_millis(deadline.millis(t.timeout).into());
+    s.set_read_timeout(wait).ok()?;
     s.write_all(b"SSH-2.0-fcstats\r\n").ok()?;
     // Lines before the version line may come first (RFC 4253 §4.2).
     let mut line = Vec::new();
@@ -375,10 +379,10 @@ fn fetch_within(
     cols: &Columns,
     deadline: Deadline,
 ) -> Result<Fetched, FetchError> {
-    let eps = endpoints(t);
-    let sess = session(name, t, &eps, deadline)?;
+    let conn = Conn::new(name, t, deadline)?;
+    let mut sess = conn.session()?;
     let fetched = match t.transfer {
-        Transfer::Exec => by_exec(&sess, t, max, cols, deadline),
+        Transfer::Exec => conn.by_exec(&sess, max, cols),
         Transfer::Sftp => {
             let sftp = sess.sftp().map_err(|e| {
                 FetchError::new(format!(
@@ -387,10 +391,10 @@ fn fetch_within(
                     describe(&e, t)
                 ))
             })?;
-            by_sftp(&sess, &sftp, t, max, cols, deadline)
+            conn.by_sftp(&sess, &sftp, max, cols)
         }
         Transfer::Auto => match sess.sftp() {
-            Ok(sftp) => by_sftp(&sess, &sftp, t, max, cols, deadline),
+            Ok(sftp) => conn.by_sftp(&sess, &sftp, max, cols),
             Err(e) => {
                 log::info!(
                     "collector {name}: no SFTP ({}); reading the file with cat (transfer: auto)",
@@ -398,90 +402,83 @@ fn fetch_within(
                 );
                 // A failed SFTP start can leave libssh2's session unable to
                 // open another channel (seen with Dropbear): a new connection.
-                drop(sess);
-                let sess = session(name, t, &eps, deadline)?;
-                let fetched = by_exec(&sess, t, max, cols, deadline);
-                sess.disconnect(None, "done", None).ok();
-                return fetched;
+                sess = conn.session()?;
+                conn.by_exec(&sess, max, cols)
             }
         },
-    }?;
+    };
     sess.disconnect(None, "done", None).ok();
-    Ok(fetched)
+    fetched
 }
 
-/// A logged-in session with the collector, through its jump hosts.
-fn session(
-    name: &str,
-    t: &SshTarget,
-    eps: &[Endpoint],
-    deadline: Deadline,
-) -> Result<Session, FetchError> {
-    let last = eps.len() - 1;
-    let stream = open_stream(name, t, eps, last, deadline)?;
-    establish(name, t, eps, last, stream, deadline)
-}
+impl Conn<'_> {
+    /// The file through `read_consistent`: every step given `timeout` (or
+    /// what is left of the deadline), the file read through `Timed`.
+    fn read_timed<R: Read>(
+        &self,
+        sess: &Session,
+        max: ByteSize,
+        cols: &Columns,
+        mut stamp: impl FnMut() -> Result<super::Stamp, FetchError>,
+        mut open: impl FnMut() -> Result<R, FetchError>,
+    ) -> Result<Fetched, FetchError> {
+        let (t, deadline) = (self.t, self.deadline);
+        let limit = || sess.set_timeout(deadline.millis(t.timeout));
+        read_consistent(
+            || {
+                limit();
+                stamp()
+            },
+            || {
+                limit();
+                Ok(Timed {
+                    inner: open()?,
+                    sess: sess.clone(),
+                    deadline,
+                    timeout: t.timeout,
+                })
+            },
+            max,
+            cols,
+            |e| describe_io(e, t),
+        )
+    }
 
-fn by_sftp(
-    sess: &Session,
-    sftp: &ssh2::Sftp,
-    t: &SshTarget,
-    max: ByteSize,
-    cols: &Columns,
-    deadline: Deadline,
-) -> Result<Fetched, FetchError> {
-    let limit = || sess.set_timeout(deadline.millis(t.timeout));
-    let path = Path::new(&t.path);
-    read_consistent(
-        || {
-            limit();
-            let st = sftp
-                .stat(path)
-                .map_err(|e| FetchError::new(describe(&e, t)))?;
-            Ok((st.size, st.mtime.map(|m| m as i64 * 1_000_000_000)))
-        },
-        || {
-            limit();
-            let file = sftp
-                .open(path)
-                .map_err(|e| FetchError::new(describe(&e, t)))?;
-            Ok(Timed {
-                inner: file,
-                sess: sess.clone(),
-                deadline,
-                timeout: t.timeout,
-            })
-        },
-        max,
-        cols,
-        |e| describe_io(e, t),
-    )
-}
+    fn by_sftp(
+        &self,
+        sess: &Session,
+        sftp: &ssh2::Sftp,
+        max: ByteSize,
+        cols: &Columns,
+    ) -> Result<Fetched, FetchError> {
+        let t = self.t;
+        let path = Path::new(&t.path);
+        let failed = |e: ssh2::Error| FetchError::new(describe(&e, t));
+        self.read_timed(
+            sess,
+            max,
+            cols,
+            || {
+                let st = sftp.stat(path).map_err(failed)?;
+                Ok((st.size, st.mtime.map(|m| m as i64 * 1_000_000_000)))
+            },
+            || sftp.open(path).map_err(failed),
+        )
+    }
 
-fn by_exec(
-    sess: &Session,
-    t: &SshTarget,
-    max: ByteSize,
-    cols: &Columns,
-    deadline: Deadline,
-) -> Result<Fetched, FetchError> {
-    let limit = || sess.set_timeout(deadline.millis(t.timeout));
-    read_consistent(
-        || {
-            limit();
-            exec::stamp(sess, t)
-        },
-        || {
-            limit();
-            Ok(Timed {
-                inner: exec::cat(sess, t)?,
-                sess: sess.clone(),
-                deadline,
-                timeout: t.timeout,
-            })
-        },
-        max,
-        cols,
-        |e| describe_io(e, t),
-    )
+    fn by_exec(
+        &self,
+        sess: &Session,
+        max: ByteSize,
+        cols: &Columns,
+    ) -> Result<Fetched, FetchError> {
+        let t = self.t;
+        self.read_timed(
+            sess,
+            max,
+            cols,
+            || exec::stamp(sess, t),
+            || exec::cat(sess, t),
+        )
+    }
 }
