@@ -32,10 +32,19 @@ pub enum Verdict<'a> {
     /// collector that now owns the key.
     Up { bps: u64, owner: &'a str },
     /// Every collector that lists the key reports 0 (or none lists it), and no
-    /// collector that matters for it failed.
-    Down,
+    /// collector that matters for it failed. `last_active`: the latest `Last
+    /// Active` of the collectors that list it (`None`: none gives one).
+    Down { last_active: Option<i64> },
+    /// Every collector that lists the key reports 0 and `Last Active` 0: the
+    /// exporter never sent anything (SPEC §9).
+    Inactive,
     /// A collector that matters for the key (`blame`) failed this poll.
     Unknown { blame: &'a str },
+}
+
+impl Verdict<'_> {
+    /// Down, with no `Last Active` time.
+    pub const DOWN: Verdict<'static> = Verdict::Down { last_active: None };
 }
 
 /// A verdict per key id (`None` for an id neither stored nor read), borrowing
@@ -56,17 +65,22 @@ pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
     }
 }
 
-/// Per key while summing: the total, the read reporting the most, and the
-/// read of the previous owner if it still reports the key above 0. Reads
-/// are counted from 1 (0: none), so that the whole is 24 bytes.
+/// Per key while summing: the total, the read reporting the most, the read
+/// of the previous owner if it still reports the key above 0, and the latest
+/// `Last Active` of the reads listing it (`NO_TIME`: a read without the
+/// column lists it). Reads are counted from 1 (0: none).
 #[derive(Clone, Copy, Default)]
 struct Acc {
     sum: u64,
     best_bps: u64,
+    last_active: u64,
     best: u32,
     owner_up: u32,
     listed: bool,
 }
+
+/// `Acc::last_active` of a key listed by a read that has no `Last Active`.
+const NO_TIME: u64 = u64::MAX;
 
 /// The sums of the successful reads, added one read at a time in any order
 /// (a poll adds each as it arrives); `verdicts` then judges every key.
@@ -83,9 +97,10 @@ impl Sums {
             self.acc.resize(prior.table.len(), Acc::default());
         }
         let nth = u32::try_from(i + 1).expect("fewer than 2^32 collectors");
-        for &(id, bps) in &rows.bps {
+        for (id, bps, active) in rows.entries() {
             let a = &mut self.acc[id as usize];
             a.listed = true;
+            a.last_active = a.last_active.max(active.unwrap_or(NO_TIME));
             if bps > 0 {
                 a.sum = a.sum.saturating_add(bps);
                 // Ties go to the collector first in config order, whatever
@@ -143,7 +158,11 @@ impl Sums {
                 } else {
                     match blame(id, prior.owner(id), &failed).or_else(|| missed_once(id, &good)) {
                         Some(c) => Verdict::Unknown { blame: c },
-                        None => Verdict::Down,
+                        None if a.listed && a.last_active == 0 => Verdict::Inactive,
+                        None => Verdict::Down {
+                            last_active: (a.listed && a.last_active != NO_TIME)
+                                .then(|| i64::try_from(a.last_active).unwrap_or(i64::MAX)),
+                        },
                     }
                 })
             })
@@ -273,7 +292,8 @@ mod tests {
             .filter_map(|(id, v)| {
                 let text = match v? {
                     Verdict::Up { bps, owner } => format!("up {bps} {owner}"),
-                    Verdict::Down => "down".to_owned(),
+                    Verdict::Down { .. } => "down".to_owned(),
+                    Verdict::Inactive => "inactive".to_owned(),
                     Verdict::Unknown { blame } => format!("unknown {blame}"),
                 };
                 Some((snap.table.exporter(id as KeyId).to_owned(), text))

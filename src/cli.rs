@@ -196,6 +196,10 @@ pub enum StateFilter {
     Up,
     Down,
     Unknown,
+    /// Listed, never sent anything (`Last Active` 0)
+    Inactive,
+    /// Down longer than `retire_after`
+    Retired,
 }
 
 #[derive(Debug, Subcommand)]

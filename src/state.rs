@@ -13,7 +13,8 @@ use crate::model::{
 /// What happened to a key at this poll. Stored as the integer code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// First sight, up. Never reported as "came up".
+    /// First sight, up; or the first sending of an inactive or retired key.
+    /// Never reported as "came up".
     BaselineUp = 1,
     /// First sight, down. Never reported as "went down".
     BaselineDown = 2,
@@ -27,6 +28,10 @@ pub enum EventKind {
     Known = 6,
     /// The owner collector changed while the key stayed up (migration).
     Moved = 7,
+    /// First sight of a key whose exporter never sent anything (SPEC §9).
+    BaselineInactive = 8,
+    /// Down longer than `retire_after` (SPEC §9).
+    Retired = 9,
 }
 
 impl EventKind {
@@ -36,9 +41,19 @@ impl EventKind {
 
     pub fn from_code(code: i64) -> Option<EventKind> {
         use EventKind::*;
-        [BaselineUp, BaselineDown, Down, Up, Unknown, Known, Moved]
-            .get(usize::try_from(code - 1).ok()?)
-            .copied()
+        [
+            BaselineUp,
+            BaselineDown,
+            Down,
+            Up,
+            Unknown,
+            Known,
+            Moved,
+            BaselineInactive,
+            Retired,
+        ]
+        .get(usize::try_from(code - 1).ok()?)
+        .copied()
     }
 
     /// The key's status after an event of this kind, given the one before.
@@ -46,6 +61,8 @@ impl EventKind {
         match self {
             EventKind::BaselineUp | EventKind::Up | EventKind::Moved => Status::Up,
             EventKind::BaselineDown | EventKind::Down => Status::Down,
+            EventKind::BaselineInactive => Status::Inactive,
+            EventKind::Retired => Status::Retired,
             EventKind::Unknown => match prev.known() {
                 Some(State::Down) => Status::UnknownDown,
                 _ => Status::UnknownUp,
@@ -56,13 +73,28 @@ impl EventKind {
             },
         }
     }
+
+    /// As `report history` names it (SPEC §12).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::BaselineUp | EventKind::BaselineDown => "baseline",
+            EventKind::Down => "down",
+            EventKind::Up => "up",
+            EventKind::Unknown => "unknown",
+            EventKind::Known => "known",
+            EventKind::Moved => "moved",
+            EventKind::BaselineInactive => "inactive",
+            EventKind::Retired => "retired",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub kind: EventKind,
     /// When it happened: this poll, or for a confirmed transition the first
-    /// poll of the run that confirmed it.
+    /// poll of the run that confirmed it (with `outage_start: last_active`, a
+    /// down transition's `Last Active`, clamped into that poll's interval).
     pub at: i64,
     /// The key's status just before the event.
     pub prev: Status,
@@ -100,35 +132,98 @@ impl Confirm {
     fn polls_for(self, s: State) -> u32 {
         match s {
             State::Down => self.down,
-            State::Up => self.up,
+            _ => self.up,
+        }
+    }
+}
+
+/// What a down transition is dated at (SPEC §9 `outage_start`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutageStart {
+    /// The first poll that saw it down.
+    #[default]
+    Poll,
+    /// The key's `Last Active`, clamped to after the previous poll and not
+    /// after this one.
+    LastActive,
+}
+
+/// The configured rules of the state machine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    pub confirm: Confirm,
+    pub outage_start: OutageStart,
+    /// Seconds down after which a key is retired; `None`: never.
+    pub retire_after: Option<i64>,
+}
+
+impl From<Confirm> for Rules {
+    fn from(confirm: Confirm) -> Rules {
+        Rules {
+            confirm,
+            ..Rules::default()
+        }
+    }
+}
+
+/// This poll's time and the previous poll's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PollTime {
+    pub at: i64,
+    pub prev: Option<i64>,
+}
+
+impl Rules {
+    /// Whether a key down since `since` is due to be retired at `at`.
+    fn retire_due(&self, since: i64, at: i64) -> bool {
+        self.retire_after.is_some_and(|r| at - since >= r)
+    }
+
+    /// When a down transition first seen at `t` started: `t`, or the key's
+    /// `Last Active` clamped into (previous poll, `t`].
+    fn outage_start(&self, t: PollTime, last_active: Option<i64>) -> i64 {
+        match (self.outage_start, last_active) {
+            (OutageStart::LastActive, Some(active)) => {
+                let after = t.prev.map_or(i64::MIN, |p| p.saturating_add(1));
+                active.clamp(after.min(t.at), t.at)
+            }
+            _ => t.at,
         }
     }
 }
 
 /// Whether a verdict leaves a stored key as it is, told from its brief alone:
 /// same known state, nothing pending, not unknown (or unknown and still
-/// unknown), and up with the same owner. `step_key` yields nothing then;
+/// unknown), up with the same owner, not due to retire; an inactive or
+/// retired key stays so until it sends. `step_key` yields nothing then;
 /// every other stored key must be loaded in full before `step`.
-pub fn settled(brief: &Brief, verdict: &Verdict) -> bool {
+pub fn settled(brief: &Brief, verdict: &Verdict, at: i64, rules: &Rules) -> bool {
+    let dormant = matches!(brief.state, State::Inactive | State::Retired);
     !brief.pending
         && match *verdict {
             Verdict::Up { owner, .. } => {
                 !brief.unknown && brief.state == State::Up && brief.owner.as_deref() == Some(owner)
             }
-            Verdict::Down => !brief.unknown && brief.state == State::Down,
-            Verdict::Unknown { .. } => brief.unknown,
+            Verdict::Down { .. } | Verdict::Inactive => {
+                dormant
+                    || (!brief.unknown
+                        && brief.state == State::Down
+                        && !rules.retire_due(brief.since, at))
+            }
+            Verdict::Unknown { .. } => brief.unknown || dormant,
         }
 }
 
 /// The stored keys whose verdict is not settled: those `step` needs in full.
-pub fn unsettled(prior: &Snapshot, verdicts: &Verdicts) -> Vec<KeyId> {
+pub fn unsettled(prior: &Snapshot, verdicts: &Verdicts, at: i64, rules: &Rules) -> Vec<KeyId> {
     verdicts
         .iter()
         .enumerate()
         .filter_map(|(i, verdict)| {
             let id = i as KeyId;
             let brief = prior.brief(id)?;
-            (!settled(brief, verdict.as_ref()?)).then_some(id)
+            (!settled(brief, verdict.as_ref()?, at, rules)).then_some(id)
         })
         .collect()
 }
@@ -136,7 +231,11 @@ pub fn unsettled(prior: &Snapshot, verdicts: &Verdicts) -> Vec<KeyId> {
 /// Changes for every key whose verdict differs from what the snapshot holds.
 /// At most one event per key per poll. Sorted by key. The keys `unsettled`
 /// names must be in `prior.full`.
-pub fn step(prior: &Snapshot, verdicts: &Verdicts, at: i64, confirm: Confirm) -> Vec<KeyChange> {
+pub fn step(prior: &Snapshot, verdicts: &Verdicts, at: i64, rules: &Rules) -> Vec<KeyChange> {
+    let t = PollTime {
+        at,
+        prev: prior.last_poll,
+    };
     let mut out: Vec<KeyChange> = verdicts
         .iter()
         .enumerate()
@@ -145,12 +244,12 @@ pub fn step(prior: &Snapshot, verdicts: &Verdicts, at: i64, confirm: Confirm) ->
             let verdict = verdict.as_ref()?;
             let prev = match prior.brief(id) {
                 None => None,
-                Some(brief) if settled(brief, verdict) => return None,
+                Some(brief) if settled(brief, verdict, at, rules) => return None,
                 Some(_) => Some(prior.state(id).unwrap_or_else(|| {
                     panic!("key {id} is not settled but was not loaded in full")
                 })),
             };
-            let (new, event) = step_key(prev, verdict, at, confirm)?;
+            let (new, event) = step_key(prev, verdict, t, rules)?;
             Some(KeyChange {
                 id,
                 key: prior.table.key(id),
@@ -179,88 +278,152 @@ fn event(
     }
 }
 
+type Step = Option<(KeyState, Option<Event>)>;
+
 /// One key's move. `None` when nothing changed (nothing is allocated then).
-pub fn step_key(
-    prev: Option<&KeyState>,
-    verdict: &Verdict,
-    at: i64,
-    confirm: Confirm,
-) -> Option<(KeyState, Option<Event>)> {
-    let (state, bps, owner) = match *verdict {
-        Verdict::Up { bps, owner } => (State::Up, bps, Some(owner)),
-        Verdict::Down => (State::Down, 0, None),
-        Verdict::Unknown { blame } => {
-            // A key never seen has nothing to be unknown about.
-            let prev = prev?;
-            // Unknown breaks a run of verdicts waiting for confirmation.
-            if prev.unknown_since.is_some() {
-                let broken = KeyState {
-                    pending: None,
-                    ..prev.clone()
-                };
-                return prev.pending.is_some().then_some((broken, None));
-            }
-            let new = KeyState {
-                unknown_since: Some(at),
-                pending: None,
-                ..prev.clone()
-            };
-            let e = event(EventKind::Unknown, at, Some(prev), Some(blame), prev.bps);
-            return Some((new, Some(e)));
-        }
+pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, t: PollTime, rules: &Rules) -> Step {
+    let (state, bps, owner, last_active) = match *verdict {
+        Verdict::Up { bps, owner } => (State::Up, bps, Some(owner), None),
+        Verdict::Down { last_active } => (State::Down, 0, None, last_active),
+        Verdict::Inactive => (State::Inactive, 0, None, None),
+        Verdict::Unknown { blame } => return unknown(prev?, blame, t.at),
     };
     let Some(prev) = prev else {
-        let kind = match state {
-            State::Up => EventKind::BaselineUp,
-            State::Down => EventKind::BaselineDown,
-        };
-        let new = KeyState {
-            state,
-            since: at,
-            unknown_since: None,
-            owner: owner.map(Arc::from),
-            bps,
-            first_seen: at,
-            pending: None,
-        };
-        return Some((new, Some(event(kind, at, None, owner, bps))));
+        return Some(baseline(None, state, t.at, owner, bps));
     };
+    match (prev.state, state) {
+        // Never sent, or retired: so until it sends; that is its baseline.
+        (State::Inactive | State::Retired, State::Up) => {
+            return Some(baseline(Some(prev), state, t.at, owner, bps))
+        }
+        (State::Inactive | State::Retired, _) => return None,
+        _ => {}
+    }
+    // A key seen sending that a collector now lists as never active: the
+    // collector forgot it (a restart). Not sending is down.
+    let state = match state {
+        State::Inactive => State::Down,
+        s => s,
+    };
+    if state != prev.state {
+        let start = match state {
+            State::Down => rules.outage_start(t, last_active),
+            _ => t.at,
+        };
+        return transition(prev, state, start, owner, bps, rules.confirm);
+    }
+    if state == State::Down && rules.retire_due(prev.since, t.at) {
+        let new = KeyState {
+            state: State::Retired,
+            since: t.at,
+            unknown_since: None,
+            pending: None,
+            ..prev.clone()
+        };
+        let e = event(EventKind::Retired, t.at, Some(prev), prev.owner.as_deref(), 0);
+        return Some((new, Some(e)));
+    }
+    unchanged(prev, owner, bps, t.at)
+}
+
+/// The key's first sight, or the first sending of an inactive or retired key.
+fn baseline(
+    prev: Option<&KeyState>,
+    state: State,
+    at: i64,
+    owner: Option<&str>,
+    bps: u64,
+) -> (KeyState, Option<Event>) {
+    let kind = match state {
+        State::Up => EventKind::BaselineUp,
+        State::Inactive => EventKind::BaselineInactive,
+        _ => EventKind::BaselineDown,
+    };
+    let new = KeyState {
+        state,
+        since: at,
+        unknown_since: None,
+        owner: owner.map(Arc::from),
+        bps,
+        first_seen: prev.map_or(at, |p| p.first_seen),
+        pending: None,
+    };
+    (new, Some(event(kind, at, prev, owner, bps)))
+}
+
+/// An unknown verdict: a key never seen, inactive or retired has nothing to
+/// be unknown about; a key already unknown only loses a pending run.
+fn unknown(prev: &KeyState, blame: &str, at: i64) -> Step {
+    if matches!(prev.state, State::Inactive | State::Retired) {
+        return None;
+    }
+    // Unknown breaks a run of verdicts waiting for confirmation.
+    if prev.unknown_since.is_some() {
+        let broken = KeyState {
+            pending: None,
+            ..prev.clone()
+        };
+        return prev.pending.is_some().then_some((broken, None));
+    }
+    let new = KeyState {
+        unknown_since: Some(at),
+        pending: None,
+        ..prev.clone()
+    };
+    let e = event(EventKind::Unknown, at, Some(prev), Some(blame), prev.bps);
+    Some((new, Some(e)))
+}
+
+/// A verdict of the other known state, first seen at `start`: a transition
+/// once `confirm` polls in a row said so, dated at the first of them.
+fn transition(
+    prev: &KeyState,
+    state: State,
+    start: i64,
+    owner: Option<&str>,
+    bps: u64,
+    confirm: Confirm,
+) -> Step {
     // Down keeps the last owner: it still matters for the key (SPEC §2).
     let new_owner = owner.or(prev.owner.as_deref());
-    if state != prev.state {
-        let (since, count) = match prev.pending {
-            Some(p) if p.state == state => (p.since, p.count + 1),
-            _ => (at, 1),
+    let (since, count) = match prev.pending {
+        Some(p) if p.state == state => (p.since, p.count + 1),
+        _ => (start, 1),
+    };
+    if count < confirm.polls_for(state) {
+        // Not confirmed yet: remember the run; the key keeps its state
+        // (and stays unknown if it was).
+        let waiting = KeyState {
+            pending: Some(Pending {
+                state,
+                since,
+                count,
+            }),
+            ..prev.clone()
         };
-        if count < confirm.polls_for(state) {
-            // Not confirmed yet: remember the run; the key keeps its state
-            // (and stays unknown if it was).
-            let waiting = KeyState {
-                pending: Some(Pending {
-                    state,
-                    since,
-                    count,
-                }),
-                ..prev.clone()
-            };
-            return Some((waiting, None));
-        }
-        let (kind, collector) = match state {
-            State::Up => (EventKind::Up, new_owner),
-            State::Down => (EventKind::Down, prev.owner.as_deref()),
-        };
-        // Dated at the first poll of the run, so downtime stays exact.
-        let new = KeyState {
-            state,
-            since,
-            unknown_since: None,
-            owner: owner_after(owner, &prev.owner),
-            bps,
-            first_seen: prev.first_seen,
-            pending: None,
-        };
-        return Some((new, Some(event(kind, since, Some(prev), collector, bps))));
+        return Some((waiting, None));
     }
+    let (kind, collector) = match state {
+        State::Up => (EventKind::Up, new_owner),
+        _ => (EventKind::Down, prev.owner.as_deref()),
+    };
+    // Dated at the first poll of the run, so downtime stays exact.
+    let new = KeyState {
+        state,
+        since,
+        unknown_since: None,
+        owner: owner_after(owner, &prev.owner),
+        bps,
+        first_seen: prev.first_seen,
+        pending: None,
+    };
+    Some((new, Some(event(kind, since, Some(prev), collector, bps))))
+}
+
+/// The same known state: known again, moved, or the end of a run that was
+/// not confirmed; or nothing at all.
+fn unchanged(prev: &KeyState, owner: Option<&str>, bps: u64, at: i64) -> Step {
+    let new_owner = owner.or(prev.owner.as_deref());
     let kind = if prev.unknown_since.is_some() {
         Some(EventKind::Known)
     } else if new_owner != prev.owner.as_deref() {
@@ -366,7 +529,15 @@ mod tests {
 
     /// step_key with confirm 1/1, whose change must carry an event.
     fn sk(prev: Option<&KeyState>, v: &Verdict, at: i64) -> Option<(KeyState, Event)> {
-        step_key(prev, v, at, Confirm::default()).map(|(s, e)| (s, e.expect("an event")))
+        step_key(prev, v, pt(at), &Rules::default()).map(|(s, e)| (s, e.expect("an event")))
+    }
+
+    /// A poll at `at`, the one before 300 s earlier.
+    fn pt(at: i64) -> PollTime {
+        PollTime {
+            at,
+            prev: Some(at - 300),
+        }
     }
 
     /// The event step_key makes at 500.
@@ -415,14 +586,14 @@ mod tests {
                 pending: None,
             }
         );
-        assert_eq!(kind(None, &Verdict::Down), Some(EventKind::BaselineDown));
+        assert_eq!(kind(None, &Verdict::DOWN), Some(EventKind::BaselineDown));
     }
 
     #[test]
     fn a_transition_waits_for_confirm_polls_and_is_dated_at_the_first() {
         let c = Confirm { down: 3, up: 2 };
         let up_key = ks(State::Up, 10, Some("a"));
-        let (s1, e1) = step_key(Some(&up_key), &Verdict::Down, 500, c).unwrap();
+        let (s1, e1) = step_key(Some(&up_key), &Verdict::DOWN, pt(500), &c.into()).unwrap();
         assert_eq!(e1, None);
         assert_eq!(
             s1.pending,
@@ -433,9 +604,9 @@ mod tests {
             })
         );
         assert_eq!((s1.state, s1.since), (State::Up, 10));
-        let (s2, e2) = step_key(Some(&s1), &Verdict::Down, 800, c).unwrap();
+        let (s2, e2) = step_key(Some(&s1), &Verdict::DOWN, pt(800), &c.into()).unwrap();
         assert_eq!((e2, s2.pending.map(|p| p.count)), (None, Some(2)));
-        let (s3, e3) = step_key(Some(&s2), &Verdict::Down, 1100, c).unwrap();
+        let (s3, e3) = step_key(Some(&s2), &Verdict::DOWN, pt(1100), &c.into()).unwrap();
         let e3 = e3.unwrap();
         assert_eq!(
             (e3.kind, e3.at, e3.prev),
@@ -443,9 +614,9 @@ mod tests {
         );
         assert_eq!((s3.state, s3.since, s3.pending), (State::Down, 500, None));
         // Coming back needs 2 polls.
-        let (s4, e4) = step_key(Some(&s3), &up(5, "a"), 1400, c).unwrap();
+        let (s4, e4) = step_key(Some(&s3), &up(5, "a"), pt(1400), &c.into()).unwrap();
         assert_eq!(e4, None);
-        let (s5, e5) = step_key(Some(&s4), &up(5, "a"), 1700, c).unwrap();
+        let (s5, e5) = step_key(Some(&s4), &up(5, "a"), pt(1700), &c.into()).unwrap();
         assert_eq!(e5.map(|e| (e.kind, e.at)), Some((EventKind::Up, 1400)));
         assert_eq!(s5.since, 1400);
     }
@@ -454,8 +625,8 @@ mod tests {
     fn a_broken_run_records_nothing_and_unknown_breaks_a_run() {
         let c = Confirm { down: 2, up: 1 };
         let up_key = ks(State::Up, 10, Some("a"));
-        let (s1, _) = step_key(Some(&up_key), &Verdict::Down, 500, c).unwrap();
-        let (s2, e2) = step_key(Some(&s1), &up(5, "a"), 800, c).unwrap();
+        let (s1, _) = step_key(Some(&up_key), &Verdict::DOWN, pt(500), &c.into()).unwrap();
+        let (s2, e2) = step_key(Some(&s1), &up(5, "a"), pt(800), &c.into()).unwrap();
         assert_eq!((e2, s2.pending), (None, None));
         assert_eq!(
             s2,
@@ -464,7 +635,7 @@ mod tests {
                 ..up_key.clone()
             }
         );
-        let (s3, e3) = step_key(Some(&s1), &unknown("a"), 800, c).unwrap();
+        let (s3, e3) = step_key(Some(&s1), &unknown("a"), pt(800), &c.into()).unwrap();
         assert_eq!(e3.map(|e| e.kind), Some(EventKind::Unknown));
         assert_eq!((s3.pending, s3.unknown_since), (None, Some(800)));
     }
@@ -474,14 +645,14 @@ mod tests {
         let c = Confirm { down: 2, up: 1 };
         let mut k = ks(State::Up, 10, Some("a"));
         k.unknown_since = Some(300);
-        let (s1, e1) = step_key(Some(&k), &Verdict::Down, 500, c).unwrap();
+        let (s1, e1) = step_key(Some(&k), &Verdict::DOWN, pt(500), &c.into()).unwrap();
         assert_eq!(e1, None);
         assert_eq!(
             s1.unknown_since,
             Some(300),
             "still unknown until the run is confirmed"
         );
-        let (s2, e2) = step_key(Some(&s1), &Verdict::Down, 800, c).unwrap();
+        let (s2, e2) = step_key(Some(&s1), &Verdict::DOWN, pt(800), &c.into()).unwrap();
         let e2 = e2.unwrap();
         assert_eq!(
             (e2.kind, e2.at, e2.prev),
@@ -495,15 +666,15 @@ mod tests {
 
     #[test]
     fn event_and_status_codes_round_trip() {
-        for code in 1..=7 {
+        for code in 1..=9 {
             assert_eq!(EventKind::from_code(code).unwrap().code(), code);
         }
         assert_eq!(EventKind::from_code(0), None);
-        assert_eq!(EventKind::from_code(8), None);
-        for code in 0..=4 {
+        assert_eq!(EventKind::from_code(10), None);
+        for code in 0..=6 {
             assert_eq!(Status::from_code(code).unwrap().code(), code);
         }
-        assert_eq!(Status::from_code(5), None);
+        assert_eq!(Status::from_code(7), None);
         assert_eq!(EventKind::Known.after(Status::UnknownDown), Status::Down);
         assert_eq!(EventKind::Unknown.after(Status::Down), Status::UnknownDown);
     }
@@ -518,13 +689,13 @@ mod tests {
         let prev = ks(State::Up, 10, Some("a"));
         assert_eq!(sk(Some(&prev), &up(12345, "a"), 500), None);
         let prev = ks(State::Down, 10, Some("a"));
-        assert_eq!(sk(Some(&prev), &Verdict::Down, 500), None);
+        assert_eq!(sk(Some(&prev), &Verdict::DOWN, 500), None);
     }
 
     #[test]
     fn up_to_down_is_a_transition_dated_at_this_poll_naming_the_old_owner() {
         let prev = ks(State::Up, 10, Some("a"));
-        let (s, e) = sk(Some(&prev), &Verdict::Down, 500).unwrap();
+        let (s, e) = sk(Some(&prev), &Verdict::DOWN, 500).unwrap();
         assert_eq!(e, ev(EventKind::Down, Some(&prev), Some("a"), 0));
         assert_eq!(e.prev, Status::Up);
         assert_eq!(
@@ -580,7 +751,7 @@ mod tests {
     fn a_change_of_known_state_across_unknown_polls_is_a_transition() {
         let mut prev = ks(State::Up, 10, Some("a"));
         prev.unknown_since = Some(400);
-        let (s, e) = sk(Some(&prev), &Verdict::Down, 500).unwrap();
+        let (s, e) = sk(Some(&prev), &Verdict::DOWN, 500).unwrap();
         assert_eq!(e.kind, EventKind::Down);
         assert_eq!(
             (s.state, s.since, s.unknown_since),
@@ -602,9 +773,9 @@ mod tests {
         prior.set(b_id, ks(State::Up, 10, Some("x")));
         let mut verdicts: Verdicts = vec![None; 3];
         verdicts[a_id as usize] = Some(up(1, "x"));
-        verdicts[b_id as usize] = Some(Verdict::Down);
-        verdicts[c_id as usize] = Some(Verdict::Down);
-        let changes = step(&prior, &verdicts, 500, Confirm::default());
+        verdicts[b_id as usize] = Some(Verdict::DOWN);
+        verdicts[c_id as usize] = Some(Verdict::DOWN);
+        let changes = step(&prior, &verdicts, 500, &Rules::default());
         assert_eq!(
             changes.iter().map(|c| c.id).collect::<Vec<_>>(),
             [b_id, c_id]

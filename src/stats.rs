@@ -14,6 +14,11 @@ pub struct Columns {
     pub exporter: String,
     pub interface: Option<String>,
     pub bps: String,
+    /// `Last Active` (unix seconds, 0 = never sent; SPEC §9); `None`: not read.
+    pub last_active: Option<String>,
+    /// A file without the `last_active` column is bad (it was configured by
+    /// name); otherwise such a file just has no last-active times.
+    pub last_active_required: bool,
 }
 
 impl Default for Columns {
@@ -22,6 +27,8 @@ impl Default for Columns {
             exporter: "Exporter Address".into(),
             interface: None,
             bps: "Current NetFlow bps".into(),
+            last_active: Some("Last Active".into()),
+            last_active_required: false,
         }
     }
 }
@@ -127,13 +134,19 @@ fn parse_bps(s: &str) -> Option<u64> {
 pub struct Parsed {
     keys: Pairs,
     bps: Vec<u64>,
+    /// `Last Active` per row; empty when the file has no such column.
+    active: Vec<u64>,
 }
 
 impl Parsed {
-    fn push(&mut self, exporter: &str, interface: &str, bps: u64) {
+    fn push(&mut self, exporter: &str, interface: &str, bps: u64, active: Option<u64>) {
         self.keys.push(exporter, interface);
         self.bps.push(bps);
+        if let Some(a) = active {
+            self.active.push(a);
+        }
     }
+
 
     /// Rows in the file (a key listed twice counts twice).
     pub fn len(&self) -> usize {
@@ -163,13 +176,15 @@ impl Parsed {
         let (mut next, mut hits, mut misses) = (0, 0usize, 0usize);
         // Where each key was in `last`, made at the first row that differs.
         let mut places: Option<Vec<u32>> = None;
-        Rows::from_ids(self.iter().map(|(e, i, bps)| {
+        let has_active = !self.active.is_empty();
+        let mut rows = Rows::from_active(self.iter().enumerate().map(|(row, (e, i, bps))| {
+            let active = if has_active { self.active[row] } else { 0 };
             let hinting = misses < 64 || misses <= hits;
             if hinting {
                 if let Some(&id) = last.get(next).filter(|&&id| table.is(id, e, i)) {
                     next += 1;
                     hits += 1;
-                    return (id, bps);
+                    return (id, bps, active);
                 }
                 misses += 1;
             }
@@ -186,8 +201,12 @@ impl Parsed {
                     next = place as usize + 1;
                 }
             }
-            (id, bps)
-        }))
+            (id, bps, active)
+        }));
+        if !has_active {
+            rows.last_active = Vec::new();
+        }
+        rows
     }
 
     /// bps per key, rows of the same key summed.
@@ -209,6 +228,7 @@ struct Layout<'a> {
     exporter: usize,
     interface: Option<usize>,
     bps: usize,
+    last_active: Option<usize>,
 }
 
 impl Layout<'_> {
@@ -226,7 +246,7 @@ impl Layout<'_> {
             return Ok(());
         }
         let s = text(bytes, line)?;
-        let mut spans = [(0, 0); 3];
+        let mut spans = [(0, 0); 4];
         let mut extra_nonempty = false;
         let mut field = 0;
         let mut start = 0;
@@ -237,6 +257,8 @@ impl Layout<'_> {
                 spans[2] = (start, end);
             } else if Some(field) == self.interface {
                 spans[1] = (start, end);
+            } else if Some(field) == self.last_active {
+                spans[3] = (start, end);
             } else if field >= self.width && end > start {
                 extra_nonempty = true;
             }
@@ -267,7 +289,7 @@ impl Layout<'_> {
                 format!("{count} fields where the header has {width}"),
             ));
         }
-        let [exporter, interface, bps] = spans.map(|(a, b)| &s[a..b]);
+        let [exporter, interface, bps, active] = spans.map(|(a, b)| &s[a..b]);
         let exporter = exporter.trim();
         if exporter.is_empty() {
             return Err(bad(
@@ -283,7 +305,17 @@ impl Layout<'_> {
                 format!("`{bps}` is not a non-negative number"),
             )
         })?;
-        out.push(exporter, interface.trim(), value);
+        let active = match (self.last_active, &self.cols.last_active) {
+            (Some(_), Some(name)) => Some(active.trim().parse::<u64>().map_err(|_| {
+                bad(
+                    line,
+                    Some(name),
+                    format!("`{active}` is not a time in unix seconds (0 = never)"),
+                )
+            })?),
+            _ => None,
+        };
+        out.push(exporter, interface.trim(), value, active);
         Ok(())
     }
 }
@@ -343,6 +375,11 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
         bps: find(&cols.bps)?,
         interface: match &cols.interface {
             Some(name) => Some(find(name)?),
+            None => None,
+        },
+        last_active: match &cols.last_active {
+            Some(name) if cols.last_active_required => Some(find(name)?),
+            Some(name) => find(name).ok(),
             None => None,
         },
     };

@@ -24,6 +24,8 @@ pub struct Summary {
     pub up: usize,
     pub down: usize,
     pub unknown: usize,
+    /// Keys whose exporter never sent anything (SPEC §9).
+    pub inactive: usize,
     /// Keys `ignore:` covers: counted apart, their transitions not counted.
     pub ignored: usize,
     pub transitions: usize,
@@ -43,7 +45,8 @@ fn summarize(
         }
         match v {
             Verdict::Up { .. } => s.up += 1,
-            Verdict::Down => s.down += 1,
+            Verdict::Down { .. } => s.down += 1,
+            Verdict::Inactive => s.inactive += 1,
             Verdict::Unknown { .. } => s.unknown += 1,
         }
     }
@@ -229,15 +232,18 @@ fn read(cfg: &Config, store: &mut Store, at: i64, started: Instant) -> Result<Re
 
 /// Judge: every key's verdict, and the keys it may change loaded in full.
 fn judge<'a>(
+    cfg: &Config,
     store: &Store,
     snap: &mut Snapshot,
     sums: Sums,
     reads: &'a [CollectorRead],
+    at: i64,
     started: Instant,
 ) -> Result<Verdicts<'a>> {
     let verdicts = sums.verdicts(reads, snap);
+    let rules = &cfg.rules();
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
-    let unsettled = state::unsettled(snap, &verdicts);
+    let unsettled = state::unsettled(snap, &verdicts, at, rules);
     store.complete(snap, &unsettled)?;
     log::trace!(
         "loaded {} keys in full at {:.3}s",
@@ -256,7 +262,7 @@ fn settle(
     reads: &[CollectorRead],
     at: i64,
 ) -> Settled {
-    let changes = state::step(snap, verdicts, at, cfg.confirm);
+    let changes = state::step(snap, verdicts, at, &cfg.rules());
     let health = state::health_step(&snap.collectors, reads, snap.last_poll, at);
     let listings = reads
         .iter()
@@ -343,18 +349,19 @@ fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i3
     } else {
         format!(" (failed: {})", failed.join(", "))
     };
-    // Said only when there are some, so the line is as before without `ignore:`.
-    let ignored = if s.ignored > 0 {
-        format!(", {} ignored", s.ignored)
-    } else {
-        String::new()
-    };
+    // Said only when there are some, so the line is as before without them.
+    let mut ignored = String::new();
+    for (n, what) in [(s.inactive, "inactive"), (s.ignored, "ignored")] {
+        if n > 0 {
+            ignored.push_str(&format!(", {n} {what}"));
+        }
+    }
     log::info!(
         "poll at {}: {}/{} collectors read{failed_list}; {} keys: {} up, {} down, {} unknown{ignored}; {} transition{}; {:.2}s",
         rfc3339(at),
         reads.len() - failed.len(),
         reads.len(),
-        s.up + s.down + s.unknown,
+        s.up + s.down + s.unknown + s.inactive,
         s.up,
         s.down,
         s.unknown,
@@ -385,7 +392,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         mut snap,
         sums,
     } = read(cfg, &mut store, at, started)?;
-    let verdicts = judge(&store, &mut snap, sums, &reads, started)?;
+    let verdicts = judge(cfg, &store, &mut snap, sums, &reads, at, started)?;
     let sinks = notify::sinks(cfg);
     let settled = settle(cfg, &sinks, &snap, &verdicts, &reads, at);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());

@@ -7,7 +7,13 @@ use super::logcfg::{SyslogFormat, SyslogServer};
 use super::Dur;
 
 /// What can raise an alert. Baselines never do.
-pub const KINDS: [&str; 4] = ["down", "up", "collector_failed", "collector_recovered"];
+pub const KINDS: [&str; 5] = [
+    "down",
+    "up",
+    "collector_failed",
+    "collector_recovered",
+    "retired",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]

@@ -133,9 +133,24 @@ pub struct Config {
     /// Polls in a row before a down (up) transition is recorded.
     #[serde(serialize_with = "ser_confirm")]
     pub confirm: crate::state::Confirm,
+    /// What a down transition is dated at (SPEC §9).
+    pub outage_start: crate::state::OutageStart,
+    /// A key down longer than this is retired (SPEC §9); `None`: never.
+    pub retire_after: Option<Dur>,
     /// Said once on stderr when the config is loaded (legacy format, inline passwords).
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// The state machine's rules.
+    pub fn rules(&self) -> crate::state::Rules {
+        crate::state::Rules {
+            confirm: self.confirm,
+            outage_start: self.outage_start,
+            retire_after: self.retire_after.map(|d| d.secs() as i64),
+        }
+    }
 }
 
 fn ser_confirm<S: serde::Serializer>(c: &crate::state::Confirm, s: S) -> Result<S::Ok, S::Error> {
@@ -157,11 +172,13 @@ fn ser_columns<S: serde::Serializer>(c: &Columns, s: S) -> Result<S::Ok, S::Erro
         exporter: &'a str,
         interface: Option<&'a str>,
         bps: &'a str,
+        last_active: Option<&'a str>,
     }
     View {
         exporter: &c.exporter,
         interface: c.interface.as_deref(),
         bps: &c.bps,
+        last_active: c.last_active.as_deref(),
     }
     .serialize(s)
 }
@@ -245,6 +262,15 @@ struct RawColumns {
     exporter: Option<String>,
     interface: Option<String>,
     bps: Option<String>,
+    /// Absent: the default name, optional in the file; `null` or empty: not
+    /// read; a name: required in the file.
+    #[serde(default, deserialize_with = "explicit_null")]
+    last_active: Option<Option<String>>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent key (`None`).
+fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -285,6 +311,10 @@ struct RawConfig {
     confirm: RawConfirm,
     #[serde(default)]
     retention: Option<Dur>,
+    #[serde(default)]
+    outage_start: Option<crate::state::OutageStart>,
+    #[serde(default)]
+    retire_after: Option<Dur>,
     #[serde(default)]
     inventory: Option<String>,
     #[serde(default)]
@@ -511,6 +541,8 @@ struct Common {
     alert_max_age: Option<Dur>,
     alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
+    outage_start: crate::state::OutageStart,
+    retire_after: Option<Dur>,
     retention: Option<Dur>,
     inventory: Option<String>,
     ignore: Vec<crate::model::inventory::Ignore>,
@@ -560,6 +592,8 @@ fn build(
         alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
+        outage_start: common.outage_start,
+        retire_after: common.retire_after.filter(|d| d.secs() > 0),
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
         exporters: crate::model::inventory::Inventory {
             ignore: common.ignore.clone(),
@@ -581,6 +615,11 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         exporter: raw.columns.exporter.unwrap_or(defaults.exporter),
         interface: raw.columns.interface.filter(|s| !s.is_empty()),
         bps: raw.columns.bps.unwrap_or(defaults.bps),
+        last_active_required: matches!(&raw.columns.last_active, Some(Some(n)) if !n.is_empty()),
+        last_active: match raw.columns.last_active {
+            None => defaults.last_active,
+            Some(n) => n.filter(|n| !n.is_empty()),
+        },
     };
     let log = logcfg::resolve(raw.log, base).with_context(|| file.to_string())?;
     let ssh = raw.ssh.or(&ssh_defaults());
@@ -606,6 +645,8 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_max_age: raw.alert_max_age,
         alert_budget: raw.alert_budget,
         retention: raw.retention,
+        outage_start: raw.outage_start.unwrap_or_default(),
+        retire_after: raw.retire_after,
         ignore: resolve_ignore(raw.ignore, raw.inventory.is_some())
             .with_context(|| file.to_string())?,
         inventory: raw.inventory,

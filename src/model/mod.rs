@@ -41,6 +41,10 @@ impl Key {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rows {
     pub bps: Vec<(KeyId, u64)>,
+    /// `Last Active` (unix seconds, 0 = never) beside each entry of `bps`,
+    /// the latest of a repeated key's rows; empty when the file has no such
+    /// column.
+    pub last_active: Vec<u64>,
     pub listed: KeySet,
 }
 
@@ -53,23 +57,51 @@ impl Rows {
 
     /// Rows from (id, bps) pairs in file order; rows of the same key are summed.
     pub fn from_ids(rows: impl IntoIterator<Item = (KeyId, u64)>) -> Rows {
+        let mut out = Rows::from_active(rows.into_iter().map(|(id, bps)| (id, bps, 0)));
+        out.last_active = Vec::new();
+        out
+    }
+
+    /// Rows from (id, bps, last active) in file order; rows of the same key
+    /// are summed, their last active the latest.
+    pub fn from_active(rows: impl IntoIterator<Item = (KeyId, u64, u64)>) -> Rows {
         let mut out = Rows::default();
         let mut repeated = false;
-        for (id, bps) in rows {
+        for (id, bps, active) in rows {
             repeated |= !out.listed.insert(id);
             out.bps.push((id, bps));
+            out.last_active.push(active);
         }
         if repeated {
-            out.bps.sort_by_key(|e| e.0);
-            out.bps.dedup_by(|later, kept| {
+            let mut all: Vec<(KeyId, u64, u64)> = out
+                .bps
+                .iter()
+                .zip(&out.last_active)
+                .map(|(&(id, bps), &a)| (id, bps, a))
+                .collect();
+            all.sort_by_key(|e| e.0);
+            all.dedup_by(|later, kept| {
                 let same = later.0 == kept.0;
                 if same {
                     kept.1 = kept.1.saturating_add(later.1);
+                    kept.2 = kept.2.max(later.2);
                 }
                 same
             });
+            out.bps = all.iter().map(|e| (e.0, e.1)).collect();
+            out.last_active = all.iter().map(|e| e.2).collect();
         }
         out
+    }
+
+    /// (id, bps, last active) per entry; last active is `None` when the file
+    /// has no such column.
+    pub fn entries(&self) -> impl Iterator<Item = (KeyId, u64, Option<u64>)> + '_ {
+        let has = !self.last_active.is_empty();
+        self.bps
+            .iter()
+            .enumerate()
+            .map(move |(i, &(id, bps))| (id, bps, has.then(|| self.last_active[i])))
     }
 
     /// The key's bps, if listed (a scan).
@@ -124,6 +156,12 @@ impl Listing {
 pub enum State {
     Down,
     Up,
+    /// Listed, but the exporter never sent anything (`Last Active` 0; SPEC
+    /// §9): not down, never alerted, out of the accounting.
+    Inactive,
+    /// Down longer than `retire_after` (SPEC §9): out of later totals and
+    /// alerts until it sends again.
+    Retired,
 }
 
 /// Where a key stands at a moment: what reports need to rebuild its history.
@@ -138,6 +176,10 @@ pub enum Status {
     UnknownDown = 3,
     /// Unknown; the last known state was up.
     UnknownUp = 4,
+    /// Never sent anything (unknown polls leave it as it is).
+    Inactive = 5,
+    /// Down for longer than `retire_after` (unknown polls leave it as it is).
+    Retired = 6,
 }
 
 impl Status {
@@ -152,6 +194,8 @@ impl Status {
             Status::Up,
             Status::UnknownDown,
             Status::UnknownUp,
+            Status::Inactive,
+            Status::Retired,
         ]
         .get(usize::try_from(code).ok()?)
         .copied()
@@ -172,6 +216,8 @@ impl Status {
             (State::Up, false) => Status::Up,
             (State::Down, true) => Status::UnknownDown,
             (State::Up, true) => Status::UnknownUp,
+            (State::Inactive, _) => Status::Inactive,
+            (State::Retired, _) => Status::Retired,
         }
     }
 
@@ -182,6 +228,8 @@ impl Status {
             Status::Unseen => None,
             Status::Down | Status::UnknownDown => Some(State::Down),
             Status::Up | Status::UnknownUp => Some(State::Up),
+            Status::Inactive => Some(State::Inactive),
+            Status::Retired => Some(State::Retired),
         }
     }
 
@@ -192,6 +240,8 @@ impl Status {
             Status::Down => "down",
             Status::Up => "up",
             Status::UnknownDown | Status::UnknownUp => "unknown",
+            Status::Inactive => "inactive",
+            Status::Retired => "retired",
         }
     }
 }
@@ -241,6 +291,8 @@ pub struct CollectorHealth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Brief {
     pub state: State,
+    /// When `state` was entered (what `retire_after` is measured from).
+    pub since: i64,
     /// `unknown_since` is set.
     pub unknown: bool,
     /// `pending` is set.
@@ -252,6 +304,7 @@ impl Brief {
     pub fn of(k: &KeyState) -> Brief {
         Brief {
             state: k.state,
+            since: k.since,
             unknown: k.unknown_since.is_some(),
             pending: k.pending.is_some(),
             owner: k.owner.clone(),

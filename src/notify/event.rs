@@ -8,7 +8,8 @@ use crate::time::rfc3339;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alert {
-    /// down, up, collector_failed, collector_recovered (test for `alerts --test`).
+    /// down, up, retired, collector_failed, collector_recovered (test for
+    /// `alerts --test`).
     pub kind: &'static str,
     pub key: Option<Key>,
     pub at: i64,
@@ -117,6 +118,7 @@ pub fn alerts<'a>(
         let kind = match ev.kind {
             EventKind::Down => "down",
             EventKind::Up => "up",
+            EventKind::Retired => "retired",
             _ => continue,
         };
         let outage_s = match ev.kind {

@@ -83,11 +83,19 @@ pub struct Account {
     pub outages: u32,
     /// The largest observed downtime of one outage inside the window.
     pub longest: i64,
+    /// Of `unobserved`: the time the key was inactive or retired (SPEC §9).
+    pub dormant: i64,
 }
 
 impl Account {
     pub fn observed(&self) -> i64 {
         self.downtime + self.up
+    }
+
+    /// Inactive or retired for all the window it was seen in: out of the
+    /// reports and totals (SPEC §9).
+    pub fn only_dormant(&self) -> bool {
+        self.dormant > 0 && self.observed() == 0 && self.outages == 0
     }
 }
 
@@ -127,6 +135,10 @@ pub fn account(
             let gap = gaps.overlap(t, at);
             match status {
                 Status::Unseen | Status::UnknownDown | Status::UnknownUp => acc.unobserved += len,
+                Status::Inactive | Status::Retired => {
+                    acc.unobserved += len;
+                    acc.dormant += len;
+                }
                 Status::Down => {
                     acc.downtime += len - gap;
                     acc.unobserved += gap;
@@ -184,6 +196,7 @@ mod tests {
             unobserved,
             outages,
             longest,
+            dormant: 0,
         }
     }
 

@@ -66,8 +66,8 @@ fn apply(snap: &mut Snapshot, reads: &[CollectorRead], changes: &[KeyChange], at
 proptest! {
     #[test]
     fn poll_sequences_keep_the_spec_invariants(polls in polls(), down in 1u32..4, up in 1u32..4) {
-        let confirm = Confirm { down, up };
-        let plain = confirm == Confirm::default();
+        let confirm: Rules = Confirm { down, up }.into();
+        let plain = confirm.confirm == Confirm::default();
         let mut snap = Snapshot::default();
         let mut seen_first: HashMap<Key, i64> = HashMap::new();
         // (key, time) of every event: the store's primary key.
@@ -84,12 +84,12 @@ proptest! {
                 }
             }
             prop_assert_eq!(&sums.verdicts(&reads, &snap), &verdicts);
-            let changes = step(&snap, &verdicts, at, confirm);
+            let changes = step(&snap, &verdicts, at, &confirm);
             // As a poll loads it: every key in brief, in full only the unsettled.
-            let unsettled = unsettled(&snap, &verdicts);
+            let unsettled = unsettled(&snap, &verdicts, at, &confirm);
             let mut lean = snap.clone();
             lean.full.retain(|id, _| unsettled.contains(id));
-            prop_assert_eq!(&step(&lean, &verdicts, at, confirm), &changes);
+            prop_assert_eq!(&step(&lean, &verdicts, at, &confirm), &changes);
             for c in &changes {
                 prop_assert_eq!(snap.table.id(&c.key), Some(c.id));
                 let prev = snap.state(c.id);
@@ -154,7 +154,8 @@ proptest! {
                 .filter_map(|(id, v)| {
                     let s = match v.as_ref()? {
                         Verdict::Up { .. } => Some(State::Up),
-                        Verdict::Down => Some(State::Down),
+                        Verdict::Down { .. } => Some(State::Down),
+                        Verdict::Inactive => Some(State::Inactive),
                         Verdict::Unknown { .. } => None,
                     };
                     Some((id as KeyId, s))
@@ -185,7 +186,7 @@ proptest! {
                         _ => None,
                     })
                     .collect();
-                let again = step(&snap, &aggregate(&reads, &snap), at + 1, confirm);
+                let again = step(&snap, &aggregate(&reads, &snap), at + 1, &confirm);
                 prop_assert!(again.iter().all(|c| missed.contains(&c.id)
                     || c.event.as_ref().is_some_and(|e| e.kind == EventKind::Moved)),
                     "{:?}", again);
@@ -218,11 +219,13 @@ proptest! {
         };
         let verdict = match verdict {
             (1, bps, o) => Verdict::Up { bps, owner: COLLECTORS[o] },
-            (0, _, _) => Verdict::Down,
+            (0, _, _) => Verdict::DOWN,
             (_, _, o) => Verdict::Unknown { blame: COLLECTORS[o] },
         };
-        let step = step_key(Some(&prev), &verdict, 300, Confirm { down, up });
-        if settled(&Brief::of(&prev), &verdict) {
+        let rules: Rules = Confirm { down, up }.into();
+        let t = PollTime { at: 300, prev: Some(0) };
+        let step = step_key(Some(&prev), &verdict, t, &rules);
+        if settled(&Brief::of(&prev), &verdict, 300, &rules) {
             prop_assert_eq!(step, None);
         }
     }
@@ -236,10 +239,10 @@ proptest! {
         let on_a: Vec<Option<u64>> = bps.iter().map(|b| Some(*b)).collect();
         let mut snap = Snapshot::default();
         let p1 = reads_of(&mut snap, &[Some(on_a.clone()), all(None), all(None)]);
-        let ch = step(&snap, &aggregate(&p1, &snap), 100, Confirm::default());
+        let ch = step(&snap, &aggregate(&p1, &snap), 100, &Rules::default());
         apply(&mut snap, &p1, &ch, 100);
         let p2 = reads_of(&mut snap, &[all(Some(0)), Some(on_a), all(None)]);
-        let ch = step(&snap, &aggregate(&p2, &snap), 400, Confirm::default());
+        let ch = step(&snap, &aggregate(&p2, &snap), 400, &Rules::default());
         prop_assert_eq!(ch.len(), EXPORTERS.len());
         for c in &ch {
             prop_assert_eq!(c.event.as_ref().map(|e| e.kind), Some(EventKind::Moved));

@@ -72,20 +72,23 @@ pub struct PollRecord<'a> {
     pub prune_before: Option<i64>,
 }
 
-/// How a known state is stored: 1 up, 0 down.
+/// How a known state is stored: 1 up, 0 down, 2 inactive, 3 retired.
 fn state_code(s: State) -> i64 {
     match s {
         State::Down => 0,
         State::Up => 1,
+        State::Inactive => 2,
+        State::Retired => 3,
     }
 }
 
 /// The reverse of `state_code`.
 fn state_from_code(code: i64) -> State {
-    if code == 1 {
-        State::Up
-    } else {
-        State::Down
+    match code {
+        1 => State::Up,
+        2 => State::Inactive,
+        3 => State::Retired,
+        _ => State::Down,
     }
 }
 
@@ -172,7 +175,7 @@ impl Store {
         self.db_ids.reserve(count as usize);
         // Plain columns: cheaper to read than an expression of them.
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner \
+            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner, since \
              FROM key ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
@@ -184,6 +187,7 @@ impl Store {
             let owner = r.get_ref(6)?.as_i64_or_null()?;
             snap.briefs.push(Some(Brief {
                 state: state_from_code(r.get_ref(3)?.as_i64()?),
+                since: r.get_ref(7)?.as_i64()?,
                 unknown: r.get_ref(4)? != ValueRef::Null,
                 pending: r.get_ref(5)? != ValueRef::Null,
                 owner: owner

@@ -40,6 +40,7 @@ pub fn accounts<'h>(
         changes.extend(mine.iter().map(|e| (e.at, e.kind.after(e.prev))));
         (k, account(start, &changes, w.from, w.to, gaps))
     })
+    .filter(|(_, a)| !a.only_dormant())
     .collect()
 }
 

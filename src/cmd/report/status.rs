@@ -21,16 +21,20 @@ fn matches(s: Status, f: StateFilter) -> bool {
                 Status::UnknownDown | Status::UnknownUp,
                 StateFilter::Unknown
             )
+            | (Status::Inactive, StateFilter::Inactive)
+            | (Status::Retired, StateFilter::Retired)
     )
 }
 
-/// Down first, then unknown, then up.
+/// Down first, then unknown, up, inactive, retired.
 fn rank(s: Status) -> u8 {
     match s {
         Status::Down => 0,
         Status::UnknownDown | Status::UnknownUp => 1,
         Status::Up => 2,
-        Status::Unseen => 3,
+        Status::Inactive => 3,
+        Status::Retired => 4,
+        Status::Unseen => 5,
     }
 }
 
