@@ -454,4 +454,44 @@ mod tests {
         assert_eq!(v["e1"], "unknown a");
         assert_eq!(v["e2"], "unknown b");
     }
+
+    #[test]
+    fn last_active_zero_everywhere_is_inactive_and_a_down_carries_the_latest_last_active() {
+        let mut snap = Snapshot::default();
+        let ids: Vec<KeyId> = ["n", "z", "m", "x"]
+            .iter()
+            .map(|e| snap.table.intern_key(&k(e)))
+            .collect();
+        let (n, z, m, x) = (ids[0], ids[1], ids[2], ids[3]);
+        // a: n never active, z down (last active 700), m never active here.
+        let a = Rows::from_active([(n, 0, 0), (z, 0, 700), (m, 0, 0)]);
+        // b: m active once (900) but 0 now, z listed twice: 650 and 720.
+        let b = Rows::from_active([(m, 0, 900), (z, 0, 650), (z, 0, 720)]);
+        // c: no Last Active column: x cannot be told inactive.
+        let c = Rows::from_ids([(x, 0)]);
+        let reads: Vec<CollectorRead> = [("a", a), ("b", b), ("c", c)]
+            .into_iter()
+            .map(|(name, rows)| CollectorRead {
+                collector: name.into(),
+                outcome: Outcome::Ok(rows),
+            })
+            .collect();
+        let v = aggregate(&reads, &snap);
+        assert_eq!(v[n as usize], Some(Verdict::Inactive));
+        // max(700, 650, 720) = 720.
+        assert_eq!(v[z as usize], Some(Verdict::Down { last_active: Some(720) }));
+        assert_eq!(v[m as usize], Some(Verdict::Down { last_active: Some(900) }));
+        assert_eq!(v[x as usize], Some(Verdict::DOWN));
+        // Sending with Last Active 0 (a collector's odd row) is up all the same.
+        let up = Rows::from_active([(n, 5, 0)]);
+        let reads = vec![CollectorRead {
+            collector: "a".into(),
+            outcome: Outcome::Ok(up),
+        }];
+        assert_eq!(
+            aggregate(&reads, &snap)[n as usize],
+            Some(Verdict::Up { bps: 5, owner: "a" })
+        );
+    }
+
 }

@@ -680,6 +680,138 @@ mod tests {
     }
 
     #[test]
+    fn an_exporter_that_never_sent_is_inactive_until_its_first_sending_its_baseline() {
+        let (s, e) = sk(None, &Verdict::Inactive, 500).unwrap();
+        assert_eq!(e, ev(EventKind::BaselineInactive, None, None, 0));
+        assert_eq!((s.state, s.since, s.first_seen), (State::Inactive, 500, 500));
+        // Not listed any more, unknown, still never active: nothing changes.
+        for v in [Verdict::DOWN, Verdict::Inactive, unknown("a")] {
+            assert_eq!(sk(Some(&s), &v, 800), None, "{v:?}");
+            let brief = Brief::of(&s);
+            assert!(settled(&brief, &v, 800, &Rules::default()), "{v:?}");
+        }
+        // Its first sending is its baseline, not a transition.
+        let (s2, e2) = sk(Some(&s), &up(9, "b"), 800).unwrap();
+        assert_eq!(
+            (e2.kind, e2.at, e2.prev, e2.collector.as_deref()),
+            (EventKind::BaselineUp, 800, Status::Inactive, Some("b"))
+        );
+        assert_eq!((s2.state, s2.since, s2.first_seen), (State::Up, 800, 500));
+    }
+
+    #[test]
+    fn a_key_seen_sending_that_a_collector_lists_as_never_active_is_down() {
+        let prev = ks(State::Up, 10, Some("a"));
+        let (s, e) = sk(Some(&prev), &Verdict::Inactive, 500).unwrap();
+        assert_eq!(e, ev(EventKind::Down, Some(&prev), Some("a"), 0));
+        assert_eq!(s.state, State::Down);
+        let down = ks(State::Down, 10, Some("a"));
+        assert_eq!(sk(Some(&down), &Verdict::Inactive, 500), None);
+    }
+
+    #[test]
+    fn outage_start_last_active_dates_the_down_at_last_active_clamped_into_the_interval() {
+        let rules = Rules {
+            outage_start: OutageStart::LastActive,
+            ..Rules::default()
+        };
+        let prev = ks(State::Up, 10, Some("a"));
+        let t = PollTime {
+            at: 1000,
+            prev: Some(700),
+        };
+        let at_of = |last_active: Option<i64>| {
+            let v = Verdict::Down { last_active };
+            let (s, e) = step_key(Some(&prev), &v, t, &rules).unwrap();
+            let e = e.unwrap();
+            assert_eq!((e.kind, s.since), (EventKind::Down, e.at));
+            e.at
+        };
+        assert_eq!(at_of(Some(812)), 812);
+        // Before the previous poll (which saw it up): just after that poll.
+        assert_eq!(at_of(Some(650)), 701);
+        assert_eq!(at_of(Some(700)), 701);
+        // After this poll (a collector's clock ahead), or unknown: this poll.
+        assert_eq!(at_of(Some(1200)), 1000);
+        assert_eq!(at_of(None), 1000);
+        // The default dates it at the poll.
+        let (_, e) = step_key(
+            Some(&prev),
+            &Verdict::Down {
+                last_active: Some(812),
+            },
+            t,
+            &Rules::default(),
+        )
+        .unwrap();
+        assert_eq!(e.unwrap().at, 1000);
+        // With confirm, the run's first poll is dated so; an up is never.
+        let confirm2 = Rules {
+            confirm: Confirm { down: 2, up: 1 },
+            ..rules
+        };
+        let v = Verdict::Down {
+            last_active: Some(812),
+        };
+        let (s1, e1) = step_key(Some(&prev), &v, t, &confirm2).unwrap();
+        assert_eq!((e1, s1.pending.map(|p| p.since)), (None, Some(812)));
+        let t2 = PollTime {
+            at: 1300,
+            prev: Some(1000),
+        };
+        let (_, e2) = step_key(Some(&s1), &v, t2, &confirm2).unwrap();
+        assert_eq!(e2.map(|e| (e.kind, e.at)), Some((EventKind::Down, 812)));
+    }
+
+    #[test]
+    fn a_key_down_longer_than_retire_after_is_retired_once_and_returns_as_a_baseline() {
+        let rules = Rules {
+            retire_after: Some(1000),
+            ..Rules::default()
+        };
+        let down = ks(State::Down, 10, Some("a"));
+        let t = |at| PollTime {
+            at,
+            prev: Some(at - 300),
+        };
+        // 10 + 1000 = 1010: not due at 1009.
+        assert!(settled(&Brief::of(&down), &Verdict::DOWN, 1009, &rules));
+        assert_eq!(step_key(Some(&down), &Verdict::DOWN, t(1009), &rules), None);
+        assert!(!settled(&Brief::of(&down), &Verdict::DOWN, 1010, &rules));
+        let (s, e) = step_key(Some(&down), &Verdict::DOWN, t(1010), &rules).unwrap();
+        assert_eq!(
+            e,
+            Some(Event {
+                kind: EventKind::Retired,
+                at: 1010,
+                prev: Status::Down,
+                collector: Some("a".into()),
+                bps: 0,
+            })
+        );
+        assert_eq!((s.state, s.since, s.owner.as_deref()), (State::Retired, 1010, Some("a")));
+        // Retired: nothing more while it does not send.
+        for v in [Verdict::DOWN, Verdict::Inactive, unknown("a")] {
+            assert!(settled(&Brief::of(&s), &v, 99_999, &rules));
+            assert_eq!(step_key(Some(&s), &v, t(99_999), &rules), None);
+        }
+        let (back, e) = step_key(Some(&s), &up(4, "b"), t(5000), &rules).unwrap();
+        let e = e.unwrap();
+        assert_eq!((e.kind, e.prev, e.at), (EventKind::BaselineUp, Status::Retired, 5000));
+        assert_eq!((back.state, back.first_seen), (State::Up, 10));
+        // Unknown while due: retired only once it is seen down again.
+        let mut unknown_down = down.clone();
+        unknown_down.unknown_since = Some(900);
+        let (_, e) = step_key(Some(&unknown_down), &unknown("a"), t(2000), &rules)
+            .map_or((None, None), |(s, e)| (Some(s), e));
+        assert_eq!(e, None);
+        let (s, e) = step_key(Some(&unknown_down), &Verdict::DOWN, t(2000), &rules).unwrap();
+        assert_eq!((s.state, e.map(|e| (e.kind, e.prev))), (State::Retired, Some((EventKind::Retired, Status::UnknownDown))));
+        assert_eq!(EventKind::Retired.after(Status::Down), Status::Retired);
+        assert_eq!(EventKind::BaselineInactive.after(Status::Unseen), Status::Inactive);
+    }
+
+    #[test]
     fn a_key_never_seen_cannot_be_unknown() {
         assert_eq!(kind(None, &unknown("a")), None);
     }

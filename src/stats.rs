@@ -467,6 +467,39 @@ mod tests {
     }
 
     #[test]
+    fn last_active_is_read_when_the_header_has_it_and_required_only_when_named() {
+        let f = format!("{HDR}10.0.0.1\t1600\t500\t9\n10.0.0.2\t0\t0\t0\n");
+        let mut table = crate::model::KeyTable::default();
+        let rows = parse(f.as_bytes(), &cols()).unwrap().intern(&mut table, &[]);
+        assert_eq!(rows.last_active, [1600, 0]);
+        // Without the column: no times, and the file is good.
+        let plain = "Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
+        let rows = parse(plain.as_bytes(), &cols()).unwrap().intern(&mut table, &[]);
+        assert!(rows.last_active.is_empty());
+        let named = Columns {
+            last_active_required: true,
+            ..cols()
+        };
+        assert_eq!(
+            bad_at(parse(plain.as_bytes(), &named)),
+            (
+                1,
+                Some("Last Active".into()),
+                "the header has no column `Last Active` (check `columns:` in the config)".into()
+            )
+        );
+        let odd = format!("{HDR}10.0.0.1\tyesterday\t500\t9\n");
+        assert_eq!(
+            bad_at(parse(odd.as_bytes(), &cols())),
+            (
+                2,
+                Some("Last Active".into()),
+                "`yesterday` is not a time in unix seconds (0 = never)".into()
+            )
+        );
+    }
+
+    #[test]
     fn interface_column_makes_the_key() {
         let c = Columns {
             interface: Some("If".into()),

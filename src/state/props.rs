@@ -196,18 +196,23 @@ proptest! {
 
     #[test]
     fn a_settled_verdict_changes_nothing(
-        state in prop_oneof![Just(State::Up), Just(State::Down)],
+        state in prop_oneof![Just(State::Up), Just(State::Down), Just(State::Inactive), Just(State::Retired)],
         unknown in proptest::option::of(0i64..100),
         owner in proptest::option::of(0usize..3),
         pending in proptest::option::of((prop_oneof![Just(State::Up), Just(State::Down)], 1u32..3)),
         verdict in prop_oneof![
             (1u64..1000, 0usize..3).prop_map(|(bps, o)| (1, bps, o)),
             Just((0, 0, 0)),
+            (0u64..400).prop_map(|t| (3, t, 0)),
             (0usize..3).prop_map(|o| (2, 0, o)),
         ],
         down in 1u32..4,
         up in 1u32..4,
+        retire_after in proptest::option::of(1i64..600),
     ) {
+        // Inactive and retired keys are never unknown nor waiting.
+        let dormant = matches!(state, State::Inactive | State::Retired);
+        let (unknown, pending) = if dormant { (None, None) } else { (unknown, pending) };
         let prev = KeyState {
             state,
             since: 10,
@@ -220,9 +225,15 @@ proptest! {
         let verdict = match verdict {
             (1, bps, o) => Verdict::Up { bps, owner: COLLECTORS[o] },
             (0, _, _) => Verdict::DOWN,
+            (3, 0, _) => Verdict::Inactive,
+            (3, t, _) => Verdict::Down { last_active: Some(t as i64) },
             (_, _, o) => Verdict::Unknown { blame: COLLECTORS[o] },
         };
-        let rules: Rules = Confirm { down, up }.into();
+        let rules = Rules {
+            retire_after,
+            outage_start: OutageStart::LastActive,
+            confirm: Confirm { down, up },
+        };
         let t = PollTime { at: 300, prev: Some(0) };
         let step = step_key(Some(&prev), &verdict, t, &rules);
         if settled(&Brief::of(&prev), &verdict, 300, &rules) {
@@ -248,5 +259,52 @@ proptest! {
             prop_assert_eq!(c.event.as_ref().map(|e| e.kind), Some(EventKind::Moved));
             prop_assert_eq!(c.new.owner.as_deref(), Some("b"));
         }
+    }
+}
+
+proptest! {
+    /// SPEC §9: with `outage_start: last_active` an outage's downtime is at
+    /// least the poll-dated one and at most one poll interval more.
+    #[test]
+    fn last_active_dating_adds_at_most_one_poll_interval_per_outage(
+        polls in proptest::collection::vec((60i64..900, any::<bool>(), 0i64..2000), 2..40),
+    ) {
+        use crate::report::accounting::{account, Gaps};
+        let run = |rules: &Rules| {
+            let (mut key, mut prev_at, mut at) = (None::<KeyState>, None, 0i64);
+            let mut changes = Vec::new();
+            let mut down_intervals = Vec::new();
+            for &(dt, is_up, back) in &polls {
+                at += dt;
+                // Last Active: somewhere up to 2000 s before this poll.
+                let verdict = if is_up {
+                    Verdict::Up { bps: 1, owner: "a" }
+                } else {
+                    Verdict::Down { last_active: Some(at - back) }
+                };
+                let t = PollTime { at, prev: prev_at };
+                if let Some((new, event)) = step_key(key.as_ref(), &verdict, t, rules) {
+                    if let Some(e) = event {
+                        if e.kind == EventKind::Down {
+                            down_intervals.push(dt);
+                        }
+                        changes.push((e.at, e.kind.after(e.prev)));
+                    }
+                    key = Some(new);
+                }
+                prev_at = Some(at);
+            }
+            let acc = account(Status::Unseen, &changes, 0, at + 1, &Gaps::default());
+            (acc, down_intervals)
+        };
+        let (by_poll, intervals) = run(&Rules::default());
+        let (by_active, _) = run(&Rules { outage_start: OutageStart::LastActive, ..Rules::default() });
+        prop_assert_eq!(by_poll.outages, by_active.outages);
+        prop_assert!(by_active.downtime >= by_poll.downtime);
+        // Each outage starts at most one interval (less one second) earlier.
+        let most: i64 = intervals.iter().map(|dt| dt - 1).sum();
+        prop_assert!(by_active.downtime - by_poll.downtime <= most,
+            "{} - {} > {most}", by_active.downtime, by_poll.downtime);
+        prop_assert_eq!(by_active.downtime + by_active.up + by_active.unobserved, by_poll.downtime + by_poll.up + by_poll.unobserved);
     }
 }
