@@ -409,14 +409,14 @@ fn overlapping_polls_give_75_at_once() {
 }
 
 #[test]
-fn the_reference_file_through_a_local_collector_gives_10_up_and_5_down() {
+fn the_reference_file_polled_twice_gives_10_up_3_down_2_inactive() {
     let reference = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/reference/exporter_device_stats_example.txt");
     if !reference.exists() {
         // The real collector file is not part of the repository (it is a
         // customer's); a clone on its own has no `../shared` beside it.
         eprintln!(
-            "SKIPPED the_reference_file_through_a_local_collector_gives_10_up_and_5_down: {} \
+            "SKIPPED the_reference_file_polled_twice_gives_10_up_3_down_2_inactive: {} \
              is missing (it is kept beside the repository, not in it)",
             reference.display()
         );
@@ -428,19 +428,20 @@ fn the_reference_file_through_a_local_collector_gives_10_up_and_5_down() {
         "config.yaml",
         "database: state.db\ncollectors:\n  - {name: here, local: fc.txt}\n",
     );
-    w.run(&["poll"])
-        .expect_code(0)
-        .expect_stderr("1/1 collectors read; 15 keys: 10 up, 5 down, 0 unknown; 0 transitions");
+    for _ in 0..2 {
+        w.run(&["poll"]).expect_code(0).expect_stderr(
+            "1/1 collectors read; 15 keys: 10 up, 3 down, 0 unknown, 2 inactive; 0 transitions",
+        );
+    }
     assert_eq!(w.query("SELECT count(*) FROM key WHERE state = 1"), 10);
     assert_eq!(
         w.rows("SELECT exporter FROM key WHERE state = 0 ORDER BY exporter"),
-        [
-            "10.100.0.4",
-            "10.201.3.40",
-            "10.206.0.244",
-            "172.16.16.5",
-            "172.16.16.50"
-        ]
+        ["10.100.0.4", "10.201.3.40", "172.16.16.5"]
+    );
+    // Last Active 0: never sent anything.
+    assert_eq!(
+        w.rows("SELECT exporter FROM key WHERE state = 2 ORDER BY exporter"),
+        ["10.206.0.244", "172.16.16.50"]
     );
     assert_eq!(
         w.query("SELECT bps FROM key WHERE exporter = '10.206.0.53'"),
