@@ -479,8 +479,18 @@ mod tests {
         let v = aggregate(&reads, &snap);
         assert_eq!(v[n as usize], Some(Verdict::Inactive));
         // max(700, 650, 720) = 720.
-        assert_eq!(v[z as usize], Some(Verdict::Down { last_active: Some(720) }));
-        assert_eq!(v[m as usize], Some(Verdict::Down { last_active: Some(900) }));
+        assert_eq!(
+            v[z as usize],
+            Some(Verdict::Down {
+                last_active: Some(720)
+            })
+        );
+        assert_eq!(
+            v[m as usize],
+            Some(Verdict::Down {
+                last_active: Some(900)
+            })
+        );
         assert_eq!(v[x as usize], Some(Verdict::DOWN));
         // Sending with Last Active 0 (a collector's odd row) is up all the same.
         let up = Rows::from_active([(n, 5, 0)]);
@@ -493,5 +503,4 @@ mod tests {
             Some(Verdict::Up { bps: 5, owner: "a" })
         );
     }
-
 }

@@ -320,7 +320,13 @@ pub fn step_key(prev: Option<&KeyState>, verdict: &Verdict, t: PollTime, rules: 
             pending: None,
             ..prev.clone()
         };
-        let e = event(EventKind::Retired, t.at, Some(prev), prev.owner.as_deref(), 0);
+        let e = event(
+            EventKind::Retired,
+            t.at,
+            Some(prev),
+            prev.owner.as_deref(),
+            0,
+        );
         return Some((new, Some(e)));
     }
     unchanged(prev, owner, bps, t.at)
@@ -683,7 +689,10 @@ mod tests {
     fn an_exporter_that_never_sent_is_inactive_until_its_first_sending_its_baseline() {
         let (s, e) = sk(None, &Verdict::Inactive, 500).unwrap();
         assert_eq!(e, ev(EventKind::BaselineInactive, None, None, 0));
-        assert_eq!((s.state, s.since, s.first_seen), (State::Inactive, 500, 500));
+        assert_eq!(
+            (s.state, s.since, s.first_seen),
+            (State::Inactive, 500, 500)
+        );
         // Not listed any more, unknown, still never active: nothing changes.
         for v in [Verdict::DOWN, Verdict::Inactive, unknown("a")] {
             assert_eq!(sk(Some(&s), &v, 800), None, "{v:?}");
@@ -789,7 +798,10 @@ mod tests {
                 bps: 0,
             })
         );
-        assert_eq!((s.state, s.since, s.owner.as_deref()), (State::Retired, 1010, Some("a")));
+        assert_eq!(
+            (s.state, s.since, s.owner.as_deref()),
+            (State::Retired, 1010, Some("a"))
+        );
         // Retired: nothing more while it does not send.
         for v in [Verdict::DOWN, Verdict::Inactive, unknown("a")] {
             assert!(settled(&Brief::of(&s), &v, 99_999, &rules));
@@ -797,7 +809,10 @@ mod tests {
         }
         let (back, e) = step_key(Some(&s), &up(4, "b"), t(5000), &rules).unwrap();
         let e = e.unwrap();
-        assert_eq!((e.kind, e.prev, e.at), (EventKind::BaselineUp, Status::Retired, 5000));
+        assert_eq!(
+            (e.kind, e.prev, e.at),
+            (EventKind::BaselineUp, Status::Retired, 5000)
+        );
         assert_eq!((back.state, back.first_seen), (State::Up, 10));
         // Unknown while due: retired only once it is seen down again.
         let mut unknown_down = down.clone();
@@ -806,9 +821,18 @@ mod tests {
             .map_or((None, None), |(s, e)| (Some(s), e));
         assert_eq!(e, None);
         let (s, e) = step_key(Some(&unknown_down), &Verdict::DOWN, t(2000), &rules).unwrap();
-        assert_eq!((s.state, e.map(|e| (e.kind, e.prev))), (State::Retired, Some((EventKind::Retired, Status::UnknownDown))));
+        assert_eq!(
+            (s.state, e.map(|e| (e.kind, e.prev))),
+            (
+                State::Retired,
+                Some((EventKind::Retired, Status::UnknownDown))
+            )
+        );
         assert_eq!(EventKind::Retired.after(Status::Down), Status::Retired);
-        assert_eq!(EventKind::BaselineInactive.after(Status::Unseen), Status::Inactive);
+        assert_eq!(
+            EventKind::BaselineInactive.after(Status::Unseen),
+            Status::Inactive
+        );
     }
 
     #[test]

@@ -147,7 +147,6 @@ impl Parsed {
         }
     }
 
-
     /// Rows in the file (a key listed twice counts twice).
     pub fn len(&self) -> usize {
         self.bps.len()
@@ -470,11 +469,15 @@ mod tests {
     fn last_active_is_read_when_the_header_has_it_and_required_only_when_named() {
         let f = format!("{HDR}10.0.0.1\t1600\t500\t9\n10.0.0.2\t0\t0\t0\n");
         let mut table = crate::model::KeyTable::default();
-        let rows = parse(f.as_bytes(), &cols()).unwrap().intern(&mut table, &[]);
+        let rows = parse(f.as_bytes(), &cols())
+            .unwrap()
+            .intern(&mut table, &[]);
         assert_eq!(rows.last_active, [1600, 0]);
         // Without the column: no times, and the file is good.
         let plain = "Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
-        let rows = parse(plain.as_bytes(), &cols()).unwrap().intern(&mut table, &[]);
+        let rows = parse(plain.as_bytes(), &cols())
+            .unwrap()
+            .intern(&mut table, &[]);
         assert!(rows.last_active.is_empty());
         let named = Columns {
             last_active_required: true,

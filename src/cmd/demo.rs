@@ -48,9 +48,15 @@ fn rows(collector: &str, at: i64) -> Option<Vec<(&'static str, u64)>> {
         if m < 180 {
             out.push(("10.0.0.6", 20_000));
         }
+        // Configured on the collector but never sent anything (`Last
+        // Active` 0, see `write_file`): inactive, not down.
+        out.push((NEVER_ACTIVE, 0));
     }
     Some(out)
 }
+
+/// The exporter whose row says `Last Active` 0.
+const NEVER_ACTIVE: &str = "10.0.0.8";
 
 fn write_file(path: &Path, rows: Option<Vec<(&str, u64)>>) -> Result<()> {
     let mut text = format!("{}\n", crate::testdata::COLUMNS.join("\t"));
@@ -58,10 +64,10 @@ fn write_file(path: &Path, rows: Option<Vec<(&str, u64)>>) -> Result<()> {
         Some(rows) => {
             for (exporter, bps) in rows {
                 let zeros = "\t0".repeat(41);
+                let active = if exporter == NEVER_ACTIVE { 0 } else { START };
                 let _ = writeln!(
                     text,
-                    "{exporter}\t{}{zeros}\t{bps}\t{}\t{bps}",
-                    START,
+                    "{exporter}\t{active}{zeros}\t{bps}\t{}\t{bps}",
                     bps * 2
                 );
             }
@@ -125,7 +131,7 @@ fn play(dir: &Path) -> Result<config::Config> {
     std::fs::write(
         dir.join("inventory.csv"),
         "exporter,name,site,owner\n10.0.0.0/30,branch router,branch,netops\n\
-         10.0.0.1,core-1,hq,netops\n10.0.0.4,edge-4,hq,\n",
+         10.0.0.1,core-1,hq,netops\n10.0.0.4,edge-4,hq,\n10.0.0.8,spare-8,hq,netops\n",
     )?;
     std::fs::write(
         &cfg_path,

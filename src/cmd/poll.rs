@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use crate::aggregate::{distrust_empty, CollectorRead, Outcome, Sums, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
-use crate::model::{KeyId, Snapshot};
+use crate::model::{KeyId, Snapshot, State};
 use crate::notify;
 use crate::output::plural;
 use crate::source;
@@ -26,6 +26,8 @@ pub struct Summary {
     pub unknown: usize,
     /// Keys whose exporter never sent anything (SPEC §9).
     pub inactive: usize,
+    /// Keys down longer than `retire_after` (SPEC §9).
+    pub retired: usize,
     /// Keys `ignore:` covers: counted apart, their transitions not counted.
     pub ignored: usize,
     pub transitions: usize,
@@ -33,21 +35,26 @@ pub struct Summary {
 
 fn summarize(
     verdicts: &Verdicts,
+    snap: &Snapshot,
     changes: &[KeyChange],
     ignored: impl Fn(KeyId) -> bool,
 ) -> Summary {
     let mut s = Summary::default();
     for (id, v) in verdicts.iter().enumerate() {
         let Some(v) = v else { continue };
-        if ignored(id as KeyId) {
+        let id = id as KeyId;
+        if ignored(id) {
             s.ignored += 1;
             continue;
         }
-        match v {
-            Verdict::Up { .. } => s.up += 1,
-            Verdict::Down { .. } => s.down += 1,
-            Verdict::Inactive => s.inactive += 1,
-            Verdict::Unknown { .. } => s.unknown += 1,
+        // An inactive or retired key stays so until it sends.
+        let dormant = snap.brief(id).map(|b| b.state);
+        match (v, dormant) {
+            (Verdict::Up { .. }, _) => s.up += 1,
+            (_, Some(State::Inactive)) | (Verdict::Inactive, None) => s.inactive += 1,
+            (_, Some(State::Retired)) => s.retired += 1,
+            (Verdict::Down { .. } | Verdict::Inactive, _) => s.down += 1,
+            (Verdict::Unknown { .. }, _) => s.unknown += 1,
         }
     }
     s.transitions = changes
@@ -351,7 +358,11 @@ fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i3
     };
     // Said only when there are some, so the line is as before without them.
     let mut ignored = String::new();
-    for (n, what) in [(s.inactive, "inactive"), (s.ignored, "ignored")] {
+    for (n, what) in [
+        (s.inactive, "inactive"),
+        (s.retired, "retired"),
+        (s.ignored, "ignored"),
+    ] {
         if n > 0 {
             ignored.push_str(&format!(", {n} {what}"));
         }
@@ -361,7 +372,7 @@ fn finish(at: i64, reads: &[CollectorRead], s: &Summary, started: Instant) -> i3
         rfc3339(at),
         reads.len() - failed.len(),
         reads.len(),
-        s.up + s.down + s.unknown + s.inactive,
+        s.up + s.down + s.unknown + s.inactive + s.retired,
         s.up,
         s.down,
         s.unknown,
@@ -401,7 +412,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         log_change(c, &cfg.exporters);
     }
     deliver(cfg, &store, &sinks)?;
-    let summary = summarize(&verdicts, &settled.changes, |id| {
+    let summary = summarize(&verdicts, &snap, &settled.changes, |id| {
         !cfg.exporters.ignore.is_empty() && {
             let k = snap.table.key(id);
             cfg.exporters.ignored(&k.exporter, &k.interface)

@@ -269,7 +269,9 @@ struct RawColumns {
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent key (`None`).
-fn explicit_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+fn explicit_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 

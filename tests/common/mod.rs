@@ -25,7 +25,11 @@ pub fn stats_file(rows: &[(&str, u64)]) -> String {
     out.push('\n');
     for (exporter, bps) in rows {
         // A down exporter sent once (a Last Active of 0 would be inactive).
-        let last_active = if *bps > 0 { 1_600_201_199 } else { 1_600_200_000 };
+        let last_active = if *bps > 0 {
+            1_600_201_199
+        } else {
+            1_600_200_000
+        };
         let mut fields: Vec<String> = vec![exporter.to_string(), last_active.to_string()];
         fields.extend((2..43).map(|_| "0".to_string()));
         fields.extend([bps.to_string(), (bps * 2).to_string(), bps.to_string()]);
