@@ -18,6 +18,13 @@ fn dur_arg(s: &str) -> Result<Dur, String> {
     Dur::parse(s)
 }
 
+/// A time zone flag (`--tz`): an IANA name such as `Europe/Berlin` or `UTC`.
+pub fn tz_arg(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("unknown time zone `{s}`: give an IANA name such as Europe/Berlin, America/New_York or UTC")
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "fcstats",
@@ -108,6 +115,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Bring history from elsewhere into the database
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Repair the database
     Db {
         #[command(subcommand)]
@@ -117,6 +129,21 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Read the old Python tool's persistent_device_stats.csv (one row per
+    /// change) into the history before fcstats's first poll, so that monthly
+    /// reports cover the time before fcstats
+    LegacyCsv {
+        /// The old tool's file (header Exporter_Address,Current_NetFlow_bps,
+        /// Status,Status_Change,Date_Changed)
+        file: PathBuf,
+        /// The time zone its naive times are in [default: this machine's]
+        #[arg(long, value_name = "ZONE", value_parser = tz_arg)]
+        tz: Option<chrono_tz::Tz>,
     },
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod exit;
+pub mod legacy_csv;
 pub mod logging;
 pub mod model;
 pub mod notify;

@@ -3,7 +3,7 @@
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches};
 
-use fcstats::cli::{Cli, Command, ConfigCommand, DbCommand};
+use fcstats::cli::{Cli, Command, ConfigCommand, DbCommand, ImportCommand};
 use fcstats::{cmd, exit, logging};
 
 /// Stderr's level from -v/-q; `None` when neither was given.
@@ -47,6 +47,9 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         Command::Demo { .. } | Command::Completions { .. } | Command::Man { .. } => {
             unreachable!("handled before the config is read")
         }
+        Command::Import {
+            command: ImportCommand::LegacyCsv { file, tz },
+        } => cmd::import::legacy_csv(&cfg, &cmd::database(cli.db.as_deref(), &cfg), file, *tz),
         Command::Db {
             command: DbCommand::Undo { after },
         } => cmd::db::undo(&cmd::database(cli.db.as_deref(), &cfg), *after),

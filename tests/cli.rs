@@ -455,23 +455,23 @@ fn a_terminal_of_width_0_gets_an_aligned_table_and_columns_is_honoured() {
     w.command(&["demo", "--keep", "playground"])
         .output()
         .unwrap();
-    // Width 0 means no limit: the header, the rule, 6 keys and the footer,
+    // Width 0 means no limit: the header, the rule, 7 keys and the footer,
     // one line each.
     let lines = on_a_pty(&w, None);
-    assert_eq!(lines.len(), 9, "{lines:#?}");
+    assert_eq!(lines.len(), 10, "{lines:#?}");
     assert_eq!(
         lines[0],
-        " exporter   interface   state   since                 bps      owner     name            site"
+        " exporter   interface   state      since                 bps      owner     name            site"
     );
     // 10.0.0.6 is in no inventory row: `-` for its name and site.
     assert_eq!(
         lines[2],
-        " 10.0.0.6   -           down    2026-11-02 11:05:00   0        fc-west   -               -"
+        " 10.0.0.6   -           down       2026-11-02 11:05:00   0        fc-west   -               -"
     );
     // COLUMNS=40: every table line fits in 40 columns (cells wrap).
     let narrow = on_a_pty(&w, Some("40"));
     let table = &narrow[..narrow.len() - 1];
-    assert!(table.len() > 9, "{narrow:#?}");
+    assert!(table.len() > 10, "{narrow:#?}");
     assert!(table.iter().all(|l| l.chars().count() <= 40), "{narrow:#?}");
 }
 

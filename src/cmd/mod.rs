@@ -6,6 +6,7 @@ pub mod config_check;
 pub mod db;
 pub mod demo;
 pub mod docs;
+pub mod import;
 pub mod poll;
 pub mod report;
 pub mod schedule;

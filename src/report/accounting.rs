@@ -51,6 +51,31 @@ impl Gaps {
         Gaps { intervals, prefix }
     }
 
+    /// Without the parts of the gaps inside `spans` (time observed another
+    /// way: an imported history). `spans` sorted by start.
+    pub fn covered(self, spans: &[(i64, i64)]) -> Gaps {
+        let mut intervals = Vec::new();
+        for (mut a, b) in self.intervals {
+            for &(s, e) in spans {
+                if s >= b || e <= a {
+                    continue;
+                }
+                if s > a {
+                    intervals.push((a, s));
+                }
+                a = a.max(e);
+            }
+            if a < b {
+                intervals.push((a, b));
+            }
+        }
+        let mut prefix = vec![0];
+        for (a, b) in &intervals {
+            prefix.push(prefix.last().unwrap() + (b - a));
+        }
+        Gaps { intervals, prefix }
+    }
+
     /// Gap time before `x`.
     fn upto(&self, x: i64) -> i64 {
         let j = self.intervals.partition_point(|&(_, end)| end <= x);
@@ -198,6 +223,16 @@ mod tests {
             longest,
             dormant: 0,
         }
+    }
+
+    #[test]
+    fn imported_spans_cover_gaps() {
+        // No polls: the whole window [0, 1000) is a gap; imports cover
+        // [100, 300) and [250, 400): left are [0, 100) and [400, 1000).
+        let g = Gaps::new(&[], 0, 1000, 900).covered(&[(100, 300), (250, 400)]);
+        assert_eq!(g.intervals, vec![(0, 100), (400, 1000)]);
+        assert_eq!(g.overlap(0, 1000), 700);
+        assert_eq!(g.overlap(50, 450), 100);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! collector listed, and the history (polls, key events, collector events).
 //! Every poll is one transaction that writes only what changed.
 
+pub mod import;
 pub mod lock;
 pub mod query;
 mod schema;

@@ -4,10 +4,10 @@ use anyhow::{bail, Result};
 use rusqlite::Connection;
 
 /// The version this fcstats writes. A database with a higher one is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migrations in order: `MIGRATIONS[i]` takes version i to i + 1.
-pub(super) const MIGRATIONS: [&str; 4] = [
+pub(super) const MIGRATIONS: [&str; 5] = [
     r#"
 CREATE TABLE collector (
     id         INTEGER PRIMARY KEY,
@@ -95,6 +95,21 @@ ALTER TABLE collector ADD COLUMN listed TEXT;
 UPDATE collector SET listed =
     (SELECT group_concat(key, ',' ORDER BY key) FROM listing WHERE listing.collector = collector.id);
 DROP TABLE listing;
+"#,
+    r#"
+-- v5: history imported from the old tool (`fcstats import legacy-csv`). Its
+-- span, from its first row to fcstats's first poll at or after its last row
+-- (or that row, before any poll), counts as observed: the old tool polled
+-- continuously and logged only changes. key.state gains 2 inactive and 3
+-- retired (no change of column).
+CREATE TABLE import (
+    id          INTEGER PRIMARY KEY,
+    file        TEXT NOT NULL,
+    first_at    INTEGER NOT NULL,
+    last_at     INTEGER NOT NULL,
+    rows        INTEGER NOT NULL,
+    imported_at INTEGER NOT NULL
+);
 "#,
 ];
 

@@ -25,20 +25,23 @@ pub struct Undone {
 }
 
 /// A key's snapshot row as the kept history says it was. Statuses as in
-/// `event.prev`: 1 down, 2 up, 3 unknown (last known down), 4 unknown (up).
+/// `event.prev`: 1 down, 2 up, 3 unknown (last known down), 4 unknown (up),
+/// 5 inactive, 6 retired; states as in `key.state`: 0 down, 1 up, 2
+/// inactive, 3 retired. Kinds that enter a state: 1-4 and 8 (baseline
+/// inactive), 9 (retired).
 const RESTORE_KEYS: &str = "
 WITH first_undone AS (
     SELECT key, prev FROM event e
     WHERE at > ?1 AND at = (SELECT min(at) FROM event WHERE key = e.key AND at > ?1)
 )
 UPDATE key SET
-    state = CASE f.prev WHEN 2 THEN 1 WHEN 4 THEN 1 ELSE 0 END,
+    state = CASE f.prev WHEN 2 THEN 1 WHEN 4 THEN 1 WHEN 5 THEN 2 WHEN 6 THEN 3 ELSE 0 END,
     since = coalesce((SELECT max(at) FROM event WHERE key = key.id AND at <= ?1
-                      AND kind IN (1, 2, 3, 4)), key.first_seen),
+                      AND kind IN (1, 2, 3, 4, 8, 9)), key.first_seen),
     unknown_since = CASE WHEN f.prev IN (3, 4) THEN
         (SELECT max(at) FROM event WHERE key = key.id AND at <= ?1 AND kind = 5) END,
     owner = (SELECT collector FROM event WHERE key = key.id AND at <= ?1
-             AND kind IN (1, 2, 3, 4, 7) ORDER BY at DESC LIMIT 1),
+             AND kind IN (1, 2, 3, 4, 7, 9) ORDER BY at DESC LIMIT 1),
     bps = coalesce((SELECT bps FROM event WHERE key = key.id AND at <= ?1
                     ORDER BY at DESC LIMIT 1), 0),
     pending_state = NULL, pending_since = NULL, pending_count = 0

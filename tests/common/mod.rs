@@ -76,6 +76,14 @@ impl Run {
         self
     }
 
+    pub fn expect_stdout(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{self}"
+        );
+        self
+    }
+
     pub fn expect_stderr(&self, needle: &str) -> &Run {
         assert!(
             self.stderr.contains(needle),

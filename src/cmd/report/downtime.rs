@@ -138,7 +138,8 @@ pub fn run(
         w.from,
         w.to,
         cfg.max_gap.secs() as i64,
-    );
+    )
+    .covered(&store.imported_spans()?);
     let accts = accounts(&h, w, &gaps, sel);
     log::debug!("accounted at {:.3}s", started.elapsed().as_secs_f64());
     Ok(if want_total {
