@@ -270,6 +270,8 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
             "fcstats-db-undo.1",
             "fcstats-db.1",
             "fcstats-demo.1",
+            "fcstats-import-legacy-csv.1",
+            "fcstats-import.1",
             "fcstats-man.1",
             "fcstats-poll.1",
             "fcstats-report-collectors.1",
