@@ -74,9 +74,13 @@ struct Acc {
     sum: u64,
     best_bps: u64,
     last_active: u64,
+    /// `signals:` only: the most interfaces, the fps summed.
+    fps: u64,
+    interfaces: u32,
     best: u32,
     owner_up: u32,
     listed: bool,
+    signalled: bool,
 }
 
 /// `Acc::last_active` of a key listed by a read that has no `Last Active`.
@@ -113,6 +117,26 @@ impl Sums {
                 }
             }
         }
+        for (id, interfaces, fps) in rows.signals() {
+            let a = &mut self.acc[id as usize];
+            a.signalled = true;
+            a.interfaces = a.interfaces.max(interfaces);
+            a.fps = a.fps.saturating_add(fps);
+        }
+    }
+
+    /// What the reads with `signals:` columns gave per key id (`None`: no
+    /// such read lists it).
+    pub fn seen(&self) -> Vec<Option<crate::signals::Seen>> {
+        self.acc
+            .iter()
+            .map(|a| {
+                a.signalled.then_some(crate::signals::Seen {
+                    interfaces: a.interfaces,
+                    fps: a.fps,
+                })
+            })
+            .collect()
     }
 
     /// The verdict for every key that is in the snapshot or in any added

@@ -15,6 +15,7 @@ pub mod notify;
 pub mod output;
 pub mod report;
 pub mod secret;
+pub mod signals;
 pub mod source;
 pub mod state;
 pub mod stats;

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
-use crate::model::{KeyId, KeyTable, Pairs, Rows};
+use crate::model::{Extra, Has, KeyId, KeyTable, Pairs, Rows};
 
 /// Header names of the columns that matter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,10 @@ pub struct Columns {
     /// A file without the `last_active` column is bad (it was configured by
     /// name); otherwise such a file just has no last-active times.
     pub last_active_required: bool,
+    /// `Interfaces` and `Current Input Rate fps`: read (and required) only
+    /// for `signals:` (SPEC §9).
+    pub interfaces: Option<String>,
+    pub fps: Option<String>,
 }
 
 impl Default for Columns {
@@ -29,6 +33,8 @@ impl Default for Columns {
             bps: "Current NetFlow bps".into(),
             last_active: Some("Last Active".into()),
             last_active_required: false,
+            interfaces: None,
+            fps: None,
         }
     }
 }
@@ -134,16 +140,17 @@ fn parse_bps(s: &str) -> Option<u64> {
 pub struct Parsed {
     keys: Pairs,
     bps: Vec<u64>,
-    /// `Last Active` per row; empty when the file has no such column.
-    active: Vec<u64>,
+    /// Per row; empty when the file has none of its columns.
+    extra: Vec<Extra>,
+    has: Has,
 }
 
 impl Parsed {
-    fn push(&mut self, exporter: &str, interface: &str, bps: u64, active: Option<u64>) {
+    fn push(&mut self, exporter: &str, interface: &str, bps: u64, extra: Extra) {
         self.keys.push(exporter, interface);
         self.bps.push(bps);
-        if let Some(a) = active {
-            self.active.push(a);
+        if self.has.last_active || self.has.signals {
+            self.extra.push(extra);
         }
     }
 
@@ -175,15 +182,14 @@ impl Parsed {
         let (mut next, mut hits, mut misses) = (0, 0usize, 0usize);
         // Where each key was in `last`, made at the first row that differs.
         let mut places: Option<Vec<u32>> = None;
-        let has_active = !self.active.is_empty();
-        let mut rows = Rows::from_active(self.iter().enumerate().map(|(row, (e, i, bps))| {
-            let active = if has_active { self.active[row] } else { 0 };
+        let rows = self.iter().enumerate().map(|(row, (e, i, bps))| {
+            let extra = self.extra.get(row).copied().unwrap_or_default();
             let hinting = misses < 64 || misses <= hits;
             if hinting {
                 if let Some(&id) = last.get(next).filter(|&&id| table.is(id, e, i)) {
                     next += 1;
                     hits += 1;
-                    return (id, bps, active);
+                    return (id, bps, extra);
                 }
                 misses += 1;
             }
@@ -200,12 +206,9 @@ impl Parsed {
                     next = place as usize + 1;
                 }
             }
-            (id, bps, active)
-        }));
-        if !has_active {
-            rows.last_active = Vec::new();
-        }
-        rows
+            (id, bps, extra)
+        });
+        Rows::from_extra(rows, self.has)
     }
 
     /// bps per key, rows of the same key summed.
@@ -228,6 +231,8 @@ struct Layout<'a> {
     interface: Option<usize>,
     bps: usize,
     last_active: Option<usize>,
+    interfaces: Option<usize>,
+    fps: Option<usize>,
 }
 
 impl Layout<'_> {
@@ -245,7 +250,7 @@ impl Layout<'_> {
             return Ok(());
         }
         let s = text(bytes, line)?;
-        let mut spans = [(0, 0); 4];
+        let mut spans = [(0, 0); 6];
         let mut extra_nonempty = false;
         let mut field = 0;
         let mut start = 0;
@@ -258,6 +263,10 @@ impl Layout<'_> {
                 spans[1] = (start, end);
             } else if Some(field) == self.last_active {
                 spans[3] = (start, end);
+            } else if Some(field) == self.interfaces {
+                spans[4] = (start, end);
+            } else if Some(field) == self.fps {
+                spans[5] = (start, end);
             } else if field >= self.width && end > start {
                 extra_nonempty = true;
             }
@@ -288,7 +297,7 @@ impl Layout<'_> {
                 format!("{count} fields where the header has {width}"),
             ));
         }
-        let [exporter, interface, bps, active] = spans.map(|(a, b)| &s[a..b]);
+        let [exporter, interface, bps, active, interfaces, fps] = spans.map(|(a, b)| &s[a..b]);
         let exporter = exporter.trim();
         if exporter.is_empty() {
             return Err(bad(
@@ -304,18 +313,68 @@ impl Layout<'_> {
                 format!("`{bps}` is not a non-negative number"),
             )
         })?;
-        let active = match (self.last_active, &self.cols.last_active) {
-            (Some(_), Some(name)) => Some(active.trim().parse::<u64>().map_err(|_| {
+        let extra = self.extra(line, active, interfaces, fps)?;
+        out.push(exporter, interface.trim(), value, extra);
+        Ok(())
+    }
+
+    /// The row's `Extra` from its fields (those of columns the file lacks
+    /// are empty and read as 0).
+    fn extra(
+        &self,
+        line: usize,
+        active: &str,
+        interfaces: &str,
+        fps: &str,
+    ) -> Result<Extra, ParseError> {
+        // A field of a column the file has, parsed, or 0.
+        fn field<T: Default>(
+            line: usize,
+            at: Option<usize>,
+            column: &Option<String>,
+            text: &str,
+            parse: impl FnOnce(&str) -> Option<T>,
+            expected: &str,
+        ) -> Result<T, ParseError> {
+            if at.is_none() {
+                return Ok(T::default());
+            }
+            parse(text.trim()).ok_or_else(|| {
                 bad(
                     line,
-                    Some(name),
-                    format!("`{active}` is not a time in unix seconds (0 = never)"),
+                    column.as_deref(),
+                    format!("`{text}` is not {expected}"),
                 )
-            })?),
-            _ => None,
+            })
+        }
+        let c = self.cols;
+        let extra = Extra {
+            last_active: field(
+                line,
+                self.last_active,
+                &c.last_active,
+                active,
+                |t| t.parse().ok(),
+                "a time in unix seconds (0 = never)",
+            )?,
+            interfaces: field(
+                line,
+                self.interfaces,
+                &c.interfaces,
+                interfaces,
+                |t| t.parse().ok(),
+                "a count",
+            )?,
+            fps: field(
+                line,
+                self.fps,
+                &c.fps,
+                fps,
+                parse_bps,
+                "a non-negative number",
+            )?,
         };
-        out.push(exporter, interface.trim(), value, active);
-        Ok(())
+        Ok(extra)
     }
 }
 
@@ -381,8 +440,16 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
             Some(name) => find(name).ok(),
             None => None,
         },
+        interfaces: cols.interfaces.as_deref().map(find).transpose()?,
+        fps: cols.fps.as_deref().map(find).transpose()?,
     };
-    let mut out = Parsed::default();
+    let mut out = Parsed {
+        has: Has {
+            last_active: layout.last_active.is_some(),
+            signals: layout.interfaces.is_some() && layout.fps.is_some(),
+        },
+        ..Parsed::default()
+    };
     let mut line = 1;
     // The start of a line whose end is in the next read.
     let mut carry: Vec<u8> = Vec::new();
@@ -472,13 +539,14 @@ mod tests {
         let rows = parse(f.as_bytes(), &cols())
             .unwrap()
             .intern(&mut table, &[]);
-        assert_eq!(rows.last_active, [1600, 0]);
+        let active: Vec<Option<u64>> = rows.entries().map(|e| e.2).collect();
+        assert_eq!(active, [Some(1600), Some(0)]);
         // Without the column: no times, and the file is good.
         let plain = "Exporter Address\tCurrent NetFlow bps\n10.0.0.1\t5\n";
         let rows = parse(plain.as_bytes(), &cols())
             .unwrap()
             .intern(&mut table, &[]);
-        assert!(rows.last_active.is_empty());
+        assert!(rows.entries().all(|e| e.2.is_none()));
         let named = Columns {
             last_active_required: true,
             ..cols()

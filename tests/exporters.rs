@@ -91,9 +91,9 @@ fn the_sample_polled_twice_is_10_up_3_down_2_inactive_and_totals_13_keys_with_na
             &w,
             &["report", "status", "--state", "inactive", "--format", "csv"]
         ),
-        "exporter,interface,state,since,bps,owner,name,site\n\
-         198.51.100.1,,inactive,2026-11-23T10:00:00Z,0,,spare-1,hq\n\
-         198.51.100.2,,inactive,2026-11-23T10:00:00Z,0,,,\n"
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
+         198.51.100.1,,inactive,2026-11-23T10:00:00Z,0,,spare-1,hq,false\n\
+         198.51.100.2,,inactive,2026-11-23T10:00:00Z,0,,,,false\n"
     );
     let window = [
         "--from",
@@ -162,8 +162,8 @@ fn an_inactive_exporters_first_sending_is_its_baseline_not_a_came_up() {
     );
     assert_eq!(
         stdout(&w, &["report", "status", "--format", "tsv", "--no-header"]),
-        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\tfc\t\t\n\
-         10.0.0.9\t\tup\t2026-11-23T10:15:00Z\t7\tfc\t\t\n"
+        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\tfc\t\t\tfalse\n\
+         10.0.0.9\t\tup\t2026-11-23T10:15:00Z\t7\tfc\t\t\tfalse\n"
     );
 }
 
@@ -243,7 +243,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
                 "--no-header"
             ]
         ),
-        "10.0.0.2,,retired,2026-11-23T10:15:00Z,0,fc,,\n"
+        "10.0.0.2,,retired,2026-11-23T10:15:00Z,0,fc,,,false\n"
     );
     // It sends again: up, as a baseline (no alert, no outage).
     poll("2026-11-23T10:25:00Z", 4);
@@ -272,7 +272,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
     assert!(alerts(&w)[1].contains(r#""at": "2026-11-23T10:15:00Z""#));
     assert_eq!(
         stdout(&w, &["report", "status", "--format", "csv", "--no-header"]),
-        "10.0.0.1,,up,2026-11-23T10:00:00Z,5,fc,,\n10.0.0.2,,up,2026-11-23T10:25:00Z,4,fc,,\n"
+        "10.0.0.1,,up,2026-11-23T10:00:00Z,5,fc,,,false\n10.0.0.2,,up,2026-11-23T10:25:00Z,4,fc,,,false\n"
     );
 }
 
@@ -389,4 +389,66 @@ fn importing_into_a_database_with_interfaces_or_a_bad_file_is_refused_clearly() 
     w.run(&["import", "legacy-csv", "old.csv", "--tz", "Mars/Olympus"])
         .expect_code(2)
         .expect_stderr("unknown time zone `Mars/Olympus`");
+}
+
+/// A file with `Interfaces` and `Current Input Rate fps`: (exporter, bps,
+/// interfaces, fps).
+fn signal_file(rows: &[(&str, u64, u32, u64)]) -> String {
+    let mut out = COLUMNS.join("\t");
+    out.push('\n');
+    for (exporter, bps, interfaces, fps) in rows {
+        let mut fields = vec!["0".to_string(); 46];
+        fields[0] = exporter.to_string();
+        fields[1] = T0.to_string();
+        fields[3] = interfaces.to_string(); // Interfaces
+        fields[6] = fps.to_string(); // Current Input Rate fps
+        fields[43] = bps.to_string(); // Current NetFlow bps
+        out.push_str(&fields.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn signals_say_when_interfaces_drop_and_when_bytes_are_not_decoded() {
+    let w = workdir("signals: [interfaces, decoding]\nconfirm: {down: 2}\n");
+    let poll = |at: &str, a: (u32, u64), b_fps: u64| {
+        w.write(
+            "fc.txt",
+            signal_file(&[("10.0.0.1", 500, a.0, a.1), ("10.0.0.2", 300, 2, b_fps)]),
+        );
+        let run = w.run(&["poll", "--at", at]);
+        run.expect_code(0);
+        run
+    };
+    poll("2026-11-23T10:00:00Z", (8, 10), 5);
+    // .1 loses 2 of 8 interfaces; .2's first poll with no flows.
+    poll("2026-11-23T10:05:00Z", (6, 10), 0).expect_stderr(
+        "interfaces_changed: exporter=10.0.0.1 interface=- collectors=fc interfaces=8->6",
+    );
+    // The second in a row (confirm.down = 2): not decoding.
+    poll("2026-11-23T10:10:00Z", (6, 10), 0)
+        .expect_stderr("not_decoding: exporter=10.0.0.2 interface=- collectors=fc");
+    // Still so: said once.
+    poll("2026-11-23T10:15:00Z", (6, 10), 0);
+    let a = alerts(&w);
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(
+        a[0],
+        r#"{"kind": "interfaces_changed", "exporter": "10.0.0.1", "interface": "", "at": "2026-11-23T10:05:00Z", "bps": 500, "collectors": ["fc"], "interfaces_before": 8, "interfaces": 6}"#
+    );
+    assert_eq!(
+        a[1],
+        r#"{"kind": "not_decoding", "exporter": "10.0.0.2", "interface": "", "at": "2026-11-23T10:10:00Z", "bps": 300, "collectors": ["fc"]}"#
+    );
+    assert_eq!(
+        stdout(&w, &["report", "status", "--format", "csv"]),
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
+         10.0.0.1,,up,2026-11-23T10:00:00Z,500,fc,,,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,300,fc,,,true\n"
+    );
+    // Flows again: the mark goes, without an alert.
+    poll("2026-11-23T10:20:00Z", (6, 10), 4);
+    assert_eq!(alerts(&w).len(), 2);
+    assert!(stdout(&w, &["report", "status", "--format", "csv"]).ends_with(",fc,,,false\n"));
 }

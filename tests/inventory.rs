@@ -55,11 +55,11 @@ fn names_and_sites_are_the_last_fields_of_every_report_and_in_alerts() {
     // The most specific row wins: .1 by its address, .2 by the /30, .5 by none.
     assert_eq!(
         report(&w, &["report", "status", "--format", "csv"]),
-        "exporter,interface,state,since,bps,owner,name,site\n\
-         10.0.0.4,,down,2026-11-23T10:05:00Z,0,fc,edge-4,hq\n\
-         10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq\n\
-         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch\n\
-         10.0.0.5,,up,2026-11-23T10:00:00Z,50,fc,,\n"
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
+         10.0.0.4,,down,2026-11-23T10:05:00Z,0,fc,edge-4,hq,false\n\
+         10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false\n\
+         10.0.0.5,,up,2026-11-23T10:00:00Z,50,fc,,,false\n"
     );
     let window = [
         "--from",
@@ -186,8 +186,8 @@ fn an_ignored_exporter_is_in_no_report_total_or_alert_even_for_its_past() {
     let status = report(&w, &["report", "status", "--format", "csv", "--no-header"]);
     assert_eq!(
         status,
-        "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq\n\
-         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch\n"
+        "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false\n"
     );
     assert_eq!(run(&["down"]), "");
     assert_eq!(run(&["downtime", "--all"]).lines().count(), 2);

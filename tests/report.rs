@@ -115,12 +115,12 @@ fn the_five_reports_match_the_hand_computed_history() {
     // last changed when they left unknown at +50m).
     assert_eq!(
         s.report(&["status", "--format", "tsv"]),
-        "exporter\tinterface\tstate\tsince\tbps\towner\tname\tsite\n\
-         10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\n\
-         10.1.0.1\t\tup\t2026-11-23T00:00:00Z\t1000\tfc-b\t\t\n\
-         10.1.0.2\t\tup\t2026-11-23T00:35:00Z\t700\tfc-b\t\t\n\
-         10.1.0.3\t\tup\t2026-11-23T00:15:00Z\t300\tfc-a\t\t\n\
-         10.1.0.5\t\tup\t2026-11-23T01:50:00Z\t500\tfc-b\t\t\n"
+        "exporter\tinterface\tstate\tsince\tbps\towner\tname\tsite\tnot_decoding\n\
+         10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\n\
+         10.1.0.1\t\tup\t2026-11-23T00:00:00Z\t1000\tfc-b\t\t\tfalse\n\
+         10.1.0.2\t\tup\t2026-11-23T00:35:00Z\t700\tfc-b\t\t\tfalse\n\
+         10.1.0.3\t\tup\t2026-11-23T00:15:00Z\t300\tfc-a\t\t\tfalse\n\
+         10.1.0.5\t\tup\t2026-11-23T01:50:00Z\t500\tfc-b\t\t\tfalse\n"
     );
     assert_eq!(
         s.report(&[
@@ -131,7 +131,7 @@ fn the_five_reports_match_the_hand_computed_history() {
             "tsv",
             "--no-header"
         ]),
-        "10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\n"
+        "10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\n"
     );
 
     // Collectors: fc-b recovered at +50m and keeps its last error on record;

@@ -58,13 +58,7 @@ fn test(cfg: &Config) -> Result<(Report, bool)> {
         kind: "test",
         key: None,
         at: crate::time::now(),
-        outage_s: None,
-        collector: None,
-        error: None,
-        bps: None,
-        collectors: Vec::new(),
-        name: None,
-        site: None,
+        ..Alert::default()
     };
     let mut all_ok = true;
     let rows = sinks

@@ -13,6 +13,7 @@ use crate::exit;
 use crate::model::{KeyId, Snapshot, State};
 use crate::notify;
 use crate::output::plural;
+use crate::signals::{self, Seen};
 use crate::source;
 use crate::state::{self, EventKind, HealthChange, KeyChange};
 use crate::store::{lock, NewAlert, PollRecord, Store};
@@ -166,6 +167,8 @@ struct Read {
 /// What a poll decided, to be recorded in one transaction.
 struct Settled {
     changes: Vec<KeyChange>,
+    /// Keys whose signal marks changed (`signals:`).
+    marks: Vec<(KeyId, crate::signals::Marks)>,
     health: Vec<HealthChange>,
     listings: Vec<(String, Vec<KeyId>)>,
     outbox: Vec<NewAlert>,
@@ -246,7 +249,12 @@ fn judge<'a>(
     reads: &'a [CollectorRead],
     at: i64,
     started: Instant,
-) -> Result<Verdicts<'a>> {
+) -> Result<(Verdicts<'a>, Vec<Option<Seen>>)> {
+    let seen = if cfg.signals.is_empty() {
+        Vec::new()
+    } else {
+        sums.seen()
+    };
     let verdicts = sums.verdicts(reads, snap);
     let rules = &cfg.rules();
     log::trace!("aggregated at {:.3}s", started.elapsed().as_secs_f64());
@@ -257,7 +265,7 @@ fn judge<'a>(
         unsettled.len(),
         started.elapsed().as_secs_f64()
     );
-    Ok(verdicts)
+    Ok((verdicts, seen))
 }
 
 /// Settle: the changes of state and health, the listings, the alerts.
@@ -265,11 +273,12 @@ fn settle(
     cfg: &Config,
     sinks: &[Box<dyn notify::Sink>],
     snap: &Snapshot,
-    verdicts: &Verdicts,
+    (verdicts, seen): (&Verdicts, &[Option<Seen>]),
     reads: &[CollectorRead],
     at: i64,
 ) -> Settled {
     let changes = state::step(snap, verdicts, at, &cfg.rules());
+    let signals = signals::judge(snap, verdicts, seen, &cfg.signals, cfg.confirm.down);
     let health = state::health_step(&snap.collectors, reads, snap.last_poll, at);
     let listings = reads
         .iter()
@@ -285,10 +294,26 @@ fn settle(
         |c| snap.collectors.contains_key(c),
         at,
     );
+    for &(id, raised, bps, owner) in &signals.raised {
+        alerts.push(notify::event::signal(
+            snap.table.key(id),
+            raised,
+            at,
+            bps,
+            owner,
+        ));
+    }
     notify::event::label(&mut alerts, &cfg.exporters);
+    // The signals' alerts (ignored keys' dropped) are logged like transitions.
+    for a in &alerts {
+        if matches!(a.kind, "interfaces_changed" | "not_decoding") {
+            log::warn!("{}", a.summary());
+        }
+    }
     let outbox = notify::outbox(&alerts, sinks);
     Settled {
         changes,
+        marks: signals.marks,
         health,
         listings,
         outbox,
@@ -309,6 +334,7 @@ fn record(
         ok: reads.len() - failed,
         failed,
         keys: &s.changes,
+        marks: &s.marks,
         health: &s.health,
         listings: &s.listings,
         outbox: &s.outbox,
@@ -403,9 +429,9 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         mut snap,
         sums,
     } = read(cfg, &mut store, at, started)?;
-    let verdicts = judge(cfg, &store, &mut snap, sums, &reads, at, started)?;
+    let (verdicts, seen) = judge(cfg, &store, &mut snap, sums, &reads, at, started)?;
     let sinks = notify::sinks(cfg);
-    let settled = settle(cfg, &sinks, &snap, &verdicts, &reads, at);
+    let settled = settle(cfg, &sinks, &snap, (&verdicts, &seen), &reads, at);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
     record(cfg, &mut store, &settled, &reads, at)?;
     for c in &settled.changes {

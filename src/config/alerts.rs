@@ -7,12 +7,14 @@ use super::logcfg::{SyslogFormat, SyslogServer};
 use super::Dur;
 
 /// What can raise an alert. Baselines never do.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 7] = [
     "down",
     "up",
     "collector_failed",
     "collector_recovered",
     "retired",
+    "interfaces_changed",
+    "not_decoding",
 ];
 
 #[derive(Debug, Deserialize)]

@@ -133,6 +133,8 @@ pub struct Config {
     /// Polls in a row before a down (up) transition is recorded.
     #[serde(serialize_with = "ser_confirm")]
     pub confirm: crate::state::Confirm,
+    /// Opt-in signals besides up and down (SPEC §9).
+    pub signals: Vec<crate::signals::Signal>,
     /// What a down transition is dated at (SPEC §9).
     pub outage_start: crate::state::OutageStart,
     /// A key down longer than this is retired (SPEC §9); `None`: never.
@@ -173,12 +175,18 @@ fn ser_columns<S: serde::Serializer>(c: &Columns, s: S) -> Result<S::Ok, S::Erro
         interface: Option<&'a str>,
         bps: &'a str,
         last_active: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        interface_count: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fps: Option<&'a str>,
     }
     View {
         exporter: &c.exporter,
         interface: c.interface.as_deref(),
         bps: &c.bps,
         last_active: c.last_active.as_deref(),
+        interface_count: c.interfaces.as_deref(),
+        fps: c.fps.as_deref(),
     }
     .serialize(s)
 }
@@ -266,6 +274,9 @@ struct RawColumns {
     /// read; a name: required in the file.
     #[serde(default, deserialize_with = "explicit_null")]
     last_active: Option<Option<String>>,
+    /// Read for `signals:` only.
+    interface_count: Option<String>,
+    fps: Option<String>,
 }
 
 /// Tells an explicit `null` (`Some(None)`) from an absent key (`None`).
@@ -313,6 +324,8 @@ struct RawConfig {
     confirm: RawConfirm,
     #[serde(default)]
     retention: Option<Dur>,
+    #[serde(default)]
+    signals: Vec<crate::signals::Signal>,
     #[serde(default)]
     outage_start: Option<crate::state::OutageStart>,
     #[serde(default)]
@@ -543,6 +556,7 @@ struct Common {
     alert_max_age: Option<Dur>,
     alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
+    signals: Vec<crate::signals::Signal>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
     retention: Option<Dur>,
@@ -594,6 +608,7 @@ fn build(
         alert_max_age: common.alert_max_age.unwrap_or(Dur(86_400)),
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
+        signals: common.signals,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
@@ -622,6 +637,16 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
             None => defaults.last_active,
             Some(n) => n.filter(|n| !n.is_empty()),
         },
+        interfaces: (!raw.signals.is_empty()).then(|| {
+            raw.columns
+                .interface_count
+                .unwrap_or_else(|| "Interfaces".into())
+        }),
+        fps: (!raw.signals.is_empty()).then(|| {
+            raw.columns
+                .fps
+                .unwrap_or_else(|| "Current Input Rate fps".into())
+        }),
     };
     let log = logcfg::resolve(raw.log, base).with_context(|| file.to_string())?;
     let ssh = raw.ssh.or(&ssh_defaults());
@@ -647,6 +672,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_max_age: raw.alert_max_age,
         alert_budget: raw.alert_budget,
         retention: raw.retention,
+        signals: raw.signals.clone(),
         outage_start: raw.outage_start.unwrap_or_default(),
         retire_after: raw.retire_after,
         ignore: resolve_ignore(raw.ignore, raw.inventory.is_some())

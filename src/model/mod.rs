@@ -36,15 +36,42 @@ impl Key {
     }
 }
 
+/// What a row says besides its rate (SPEC §9), each 0 when the file has no
+/// such column: `Last Active` (unix seconds, 0 = never), `Interfaces` and
+/// `Current Input Rate fps`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub last_active: u64,
+    pub interfaces: u32,
+    pub fps: u64,
+}
+
+impl Extra {
+    /// Two rows of one key: the latest time, the most interfaces, the sum of fps.
+    fn merge(&mut self, o: Extra) {
+        self.last_active = self.last_active.max(o.last_active);
+        self.interfaces = self.interfaces.max(o.interfaces);
+        self.fps = self.fps.saturating_add(o.fps);
+    }
+}
+
+/// Which of `Extra`'s columns a file has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Has {
+    pub last_active: bool,
+    /// `Interfaces` and `Current Input Rate fps` (read for `signals:`).
+    pub signals: bool,
+}
+
 /// What one collector's file listed, by key id: one entry per key (rows of
 /// the same key summed), and the same ids as a set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rows {
     pub bps: Vec<(KeyId, u64)>,
-    /// `Last Active` (unix seconds, 0 = never) beside each entry of `bps`,
-    /// the latest of a repeated key's rows; empty when the file has no such
-    /// column.
-    pub last_active: Vec<u64>,
+    /// Beside each entry of `bps` (rows of a repeated key merged); empty
+    /// when the file has none of its columns.
+    pub extra: Vec<Extra>,
+    pub has: Has,
     pub listed: KeySet,
 }
 
@@ -57,51 +84,87 @@ impl Rows {
 
     /// Rows from (id, bps) pairs in file order; rows of the same key are summed.
     pub fn from_ids(rows: impl IntoIterator<Item = (KeyId, u64)>) -> Rows {
-        let mut out = Rows::from_active(rows.into_iter().map(|(id, bps)| (id, bps, 0)));
-        out.last_active = Vec::new();
-        out
+        let rows = rows
+            .into_iter()
+            .map(|(id, bps)| (id, bps, Extra::default()));
+        Rows::from_extra(rows, Has::default())
     }
 
-    /// Rows from (id, bps, last active) in file order; rows of the same key
-    /// are summed, their last active the latest.
+    /// Rows from (id, bps, last active) in file order (tests).
+    #[cfg(test)]
     pub fn from_active(rows: impl IntoIterator<Item = (KeyId, u64, u64)>) -> Rows {
-        let mut out = Rows::default();
+        let rows = rows.into_iter().map(|(id, bps, last_active)| {
+            let extra = Extra {
+                last_active,
+                ..Extra::default()
+            };
+            (id, bps, extra)
+        });
+        let has = Has {
+            last_active: true,
+            signals: false,
+        };
+        Rows::from_extra(rows, has)
+    }
+
+    /// Rows from (id, bps, extra) in file order; rows of the same key are
+    /// summed, their extras merged.
+    pub fn from_extra(rows: impl IntoIterator<Item = (KeyId, u64, Extra)>, has: Has) -> Rows {
+        let keep = has.last_active || has.signals;
+        let mut out = Rows {
+            has,
+            ..Rows::default()
+        };
         let mut repeated = false;
-        for (id, bps, active) in rows {
+        for (id, bps, extra) in rows {
             repeated |= !out.listed.insert(id);
             out.bps.push((id, bps));
-            out.last_active.push(active);
+            if keep {
+                out.extra.push(extra);
+            }
         }
-        if repeated {
-            let mut all: Vec<(KeyId, u64, u64)> = out
-                .bps
-                .iter()
-                .zip(&out.last_active)
-                .map(|(&(id, bps), &a)| (id, bps, a))
-                .collect();
-            all.sort_by_key(|e| e.0);
-            all.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    kept.1 = kept.1.saturating_add(later.1);
-                    kept.2 = kept.2.max(later.2);
-                }
-                same
-            });
-            out.bps = all.iter().map(|e| (e.0, e.1)).collect();
-            out.last_active = all.iter().map(|e| e.2).collect();
+        if !repeated {
+            return out;
+        }
+        let mut all: Vec<(KeyId, u64, Extra)> = out
+            .bps
+            .iter()
+            .enumerate()
+            .map(|(i, &(id, bps))| (id, bps, out.extra.get(i).copied().unwrap_or_default()))
+            .collect();
+        all.sort_by_key(|e| e.0);
+        all.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 = kept.1.saturating_add(later.1);
+                kept.2.merge(later.2);
+            }
+            same
+        });
+        out.bps = all.iter().map(|e| (e.0, e.1)).collect();
+        if keep {
+            out.extra = all.iter().map(|e| e.2).collect();
         }
         out
     }
 
-    /// (id, bps, last active) per entry; last active is `None` when the file
-    /// has no such column.
+    /// (id, bps, last active) per entry; last active is `None` when the
+    /// file has no such column.
     pub fn entries(&self) -> impl Iterator<Item = (KeyId, u64, Option<u64>)> + '_ {
-        let has = !self.last_active.is_empty();
+        let has = self.has.last_active;
         self.bps
             .iter()
             .enumerate()
-            .map(move |(i, &(id, bps))| (id, bps, has.then(|| self.last_active[i])))
+            .map(move |(i, &(id, bps))| (id, bps, has.then(|| self.extra[i].last_active)))
+    }
+
+    /// (id, interfaces, fps) per entry, when the file has those columns.
+    pub fn signals(&self) -> impl Iterator<Item = (KeyId, u32, u64)> + '_ {
+        let n = if self.has.signals { self.bps.len() } else { 0 };
+        self.bps[..n]
+            .iter()
+            .zip(&self.extra)
+            .map(|(&(id, _), e)| (id, e.interfaces, e.fps))
     }
 
     /// The key's bps, if listed (a scan).
@@ -298,6 +361,8 @@ pub struct Brief {
     /// `pending` is set.
     pub pending: bool,
     pub owner: Option<Arc<str>>,
+    /// What the signals keep (`signals:`).
+    pub marks: crate::signals::Marks,
 }
 
 impl Brief {
@@ -308,6 +373,7 @@ impl Brief {
             unknown: k.unknown_since.is_some(),
             pending: k.pending.is_some(),
             owner: k.owner.clone(),
+            marks: Default::default(),
         }
     }
 }

@@ -3,13 +3,14 @@
 use crate::model::inventory::Inventory;
 use crate::model::{Key, KeyId, KeyState, State};
 use crate::output::json::string as json_string;
+use crate::signals::Raised;
 use crate::state::{EventKind, HealthChange, KeyChange};
 use crate::time::rfc3339;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alert {
-    /// down, up, retired, collector_failed, collector_recovered (test for
-    /// `alerts --test`).
+    /// down, up, retired, collector_failed, collector_recovered,
+    /// interfaces_changed, not_decoding (test for `alerts --test`).
     pub kind: &'static str,
     pub key: Option<Key>,
     pub at: i64,
@@ -22,6 +23,8 @@ pub struct Alert {
     /// The inventory's name and site of the key (SPEC §9), where it has them.
     pub name: Option<String>,
     pub site: Option<String>,
+    /// interfaces_changed: the `Interfaces` count before and now.
+    pub interfaces: Option<(u32, u32)>,
 }
 
 impl Alert {
@@ -62,6 +65,10 @@ impl Alert {
         }
         let list: Vec<String> = self.collectors.iter().map(|c| text(c)).collect();
         field("collectors", format!("[{}]", list.join(", ")));
+        if let Some((before, now)) = self.interfaces {
+            field("interfaces_before", before.to_string());
+            field("interfaces", now.to_string());
+        }
         if let Some(n) = &self.name {
             field("name", text(n));
         }
@@ -85,6 +92,9 @@ impl Alert {
                 );
                 if let Some(o) = self.outage_s {
                     s.push_str(&format!(" outage_s={o}"));
+                }
+                if let Some((before, now)) = self.interfaces {
+                    s.push_str(&format!(" interfaces={before}->{now}"));
                 }
                 for (label, v) in [("name", &self.name), ("site", &self.site)] {
                     if let Some(v) = v {
@@ -136,8 +146,7 @@ pub fn alerts<'a>(
             error: None,
             bps: Some(ev.bps),
             collectors: ev.collector.iter().cloned().collect(),
-            name: None,
-            site: None,
+            ..Alert::default()
         });
     }
     for h in health.iter().filter(|h| h.event) {
@@ -157,13 +166,27 @@ pub fn alerts<'a>(
             } else {
                 h.new.last_error.clone()
             },
-            bps: None,
             collectors: vec![h.collector.clone()],
-            name: None,
-            site: None,
+            ..Alert::default()
         });
     }
     out
+}
+
+/// A signal's alert (`signals:`): the key, this poll, its bps and owner.
+pub fn signal(key: Key, raised: Raised, at: i64, bps: u64, owner: &str) -> Alert {
+    Alert {
+        kind: raised.kind(),
+        key: Some(key),
+        at,
+        bps: Some(bps),
+        collectors: vec![owner.to_owned()],
+        interfaces: match raised {
+            Raised::InterfacesDropped { before, now } => Some((before, now)),
+            Raised::NotDecoding => None,
+        },
+        ..Alert::default()
+    }
 }
 
 /// Names each key's alert with the inventory's name and site, and drops the

@@ -28,6 +28,7 @@ fn value(v: &Value, out: &mut String) {
         Value::Time(Some(t)) => string(&rfc3339(*t), out),
         Value::Pct(Some(p)) => out.push_str(&format!("{p:.3}")),
         Value::Time(None) | Value::Pct(None) => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
     }
 }
 

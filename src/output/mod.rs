@@ -24,6 +24,8 @@ pub enum Value {
     Secs(i64),
     /// A percentage; `None` when undefined (nothing observed).
     Pct(Option<f64>),
+    /// A flag: `true`/`false` in machine formats, `yes` or nothing in tables.
+    Bool(bool),
 }
 
 impl Value {
@@ -45,6 +47,7 @@ impl Value {
             Value::Text(s) => out.push_str(s),
             Value::Int(n) | Value::Secs(n) => write!(out, "{n}").expect("writing to a String"),
             Value::Time(t) => out.push_str(&t.map(rfc3339).unwrap_or_default()),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Pct(p) => {
                 if let Some(p) = p {
                     write!(out, "{p:.3}").expect("writing to a String");

@@ -54,7 +54,8 @@ fn cell(v: &Value) -> String {
         Value::Time(Some(t)) => local_time(*t),
         Value::Secs(s) => human_duration(*s),
         Value::Pct(Some(p)) => format!("{p:.2}%"),
-        Value::Time(None) | Value::Pct(None) => "-".into(),
+        Value::Time(None) | Value::Pct(None) | Value::Bool(false) => "-".into(),
+        Value::Bool(true) => "yes".into(),
     }
 }
 
@@ -79,16 +80,17 @@ fn first_time(r: &Report) -> Option<i64> {
         })
 }
 
-/// The inventory's columns (SPEC §9), left out of a table where no key has
-/// one, so that a setup without an inventory reads as before.
-const OPTIONAL: [&str; 2] = ["name", "site"];
+/// The inventory's columns and the signals' flags (SPEC §9), left out of a
+/// table where no key has one, so that a setup without them reads as before.
+const OPTIONAL: [&str; 3] = ["name", "site", "not_decoding"];
 
 /// The columns a table shows.
 fn shown(r: &Report) -> Vec<usize> {
     let empty = |i: usize| {
-        r.rows
-            .iter()
-            .all(|row| matches!(&row[i], Value::Text(s) if s.is_empty()))
+        r.rows.iter().all(|row| {
+            matches!(&row[i], Value::Bool(false))
+                || matches!(&row[i], Value::Text(s) if s.is_empty())
+        })
     };
     (0..r.columns.len())
         .filter(|&i| !(OPTIONAL.contains(&r.columns[i]) && empty(i)))

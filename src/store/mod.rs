@@ -67,6 +67,8 @@ pub struct PollRecord<'a> {
     /// Per collector read this poll whose listing changed: the keys it lists
     /// now, in file order.
     pub listings: &'a [(String, Vec<KeyId>)],
+    /// Keys whose signal marks changed (`signals:`).
+    pub marks: &'a [(KeyId, crate::signals::Marks)],
     /// Alerts to deliver after the commit.
     pub outbox: &'a [NewAlert],
     /// History older than this time is pruned in the same transaction.
@@ -176,8 +178,8 @@ impl Store {
         self.db_ids.reserve(count as usize);
         // Plain columns: cheaper to read than an expression of them.
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner, since \
-             FROM key ORDER BY id",
+            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner, since, \
+             interface_count, zero_fps, not_decoding FROM key ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -195,6 +197,14 @@ impl Store {
                     .and_then(|o| owners.get(usize::try_from(o).ok()?))
                     .cloned()
                     .flatten(),
+                marks: crate::signals::Marks {
+                    interfaces: r
+                        .get_ref(8)?
+                        .as_i64_or_null()?
+                        .and_then(|n| u32::try_from(n).ok()),
+                    zero_fps: u32::try_from(r.get_ref(9)?.as_i64()?).unwrap_or(0),
+                    not_decoding: r.get_ref(10)?.as_i64()? != 0,
+                },
             }));
         }
         // Row ids were read in order: a binary search maps them back to ids,
@@ -276,80 +286,16 @@ impl Store {
     /// Writes one poll in one transaction.
     pub fn record(&mut self, poll: &PollRecord) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for h in poll.health {
-            let id = collector_id(&tx, &mut self.collector_ids, &h.collector)?;
-            tx.prepare_cached("UPDATE collector SET ok = ?2, since = ?3, last_ok = ?4, last_error = ?5 WHERE id = ?1")?
-                .execute(params![id, h.new.ok, h.new.since, h.new.last_ok, h.new.last_error])?;
-            if h.event {
-                let error = if h.new.ok {
-                    None
-                } else {
-                    h.new.last_error.as_deref()
-                };
-                tx.prepare_cached("INSERT INTO collector_event (at, collector, ok, error) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![poll.at, id, h.new.ok, error])?;
-            }
-        }
+        record_health(&tx, &mut self.collector_ids, poll)?;
         for c in poll.keys {
-            let owner = match &c.new.owner {
-                Some(o) => Some(collector_id(&tx, &mut self.collector_ids, o)?),
-                None => None,
-            };
-            let (n, k) = (&c.new, &c.key);
-            let slot = c.id as usize;
-            let (state, bps) = (state_code(n.state), db_bps(n.bps));
-            let pending = n
-                .pending
-                .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
-            let id = match db_id(&self.db_ids, c.id) {
-                Some(id) => {
-                    tx.prepare_cached(
-                        "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6, \
-                         pending_state = ?7, pending_since = ?8, pending_count = ?9 WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        id,
-                        state,
-                        n.since,
-                        n.unknown_since,
-                        owner,
-                        bps,
-                        pending.map(|p| p.0),
-                        pending.map(|p| p.1),
-                        pending.map_or(0, |p| p.2)
-                    ])?;
-                    id
-                }
-                None => {
-                    tx.prepare_cached(
-                        "INSERT INTO key (exporter, interface, state, since, unknown_since, owner, bps, first_seen) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    )?
-                    .execute(params![k.exporter, k.interface, state, n.since, n.unknown_since, owner, bps, n.first_seen])?;
-                    let id = tx.last_insert_rowid();
-                    if slot >= self.db_ids.len() {
-                        self.db_ids.resize(slot + 1, 0);
-                    }
-                    self.db_ids[slot] = id;
-                    id
-                }
-            };
-            let Some(ev) = &c.event else { continue };
-            let collector = match &ev.collector {
-                Some(name) => Some(collector_id(&tx, &mut self.collector_ids, name)?),
-                None => None,
-            };
+            record_key(&tx, &mut self.db_ids, &mut self.collector_ids, c)?;
+        }
+        for (id, m) in poll.marks {
+            let row = db_id(&self.db_ids, *id).expect("a key with marks was recorded above");
             tx.prepare_cached(
-                "INSERT INTO event (at, key, kind, prev, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "UPDATE key SET interface_count = ?2, zero_fps = ?3, not_decoding = ?4 WHERE id = ?1",
             )?
-            .execute(params![
-                ev.at,
-                id,
-                ev.kind.code(),
-                ev.prev.code(),
-                collector,
-                db_bps(ev.bps)
-            ])?;
+            .execute(params![row, m.interfaces, m.zero_fps, m.not_decoding])?;
         }
         for (name, order) in poll.listings {
             let cid = collector_id(&tx, &mut self.collector_ids, name)?;
@@ -422,6 +368,109 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A poll's collector health changes, and their events.
+fn record_health(
+    tx: &Transaction,
+    collector_ids: &mut HashMap<String, i64>,
+    poll: &PollRecord,
+) -> Result<()> {
+    for h in poll.health {
+        let id = collector_id(tx, collector_ids, &h.collector)?;
+        tx.prepare_cached(
+            "UPDATE collector SET ok = ?2, since = ?3, last_ok = ?4, last_error = ?5 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            h.new.ok,
+            h.new.since,
+            h.new.last_ok,
+            h.new.last_error
+        ])?;
+        if h.event {
+            let error = if h.new.ok {
+                None
+            } else {
+                h.new.last_error.as_deref()
+            };
+            tx.prepare_cached(
+                "INSERT INTO collector_event (at, collector, ok, error) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![poll.at, id, h.new.ok, error])?;
+        }
+    }
+    Ok(())
+}
+
+/// One key's new snapshot row (inserted when new: its row id joins
+/// `db_ids`), and its event.
+fn record_key(
+    tx: &Transaction,
+    db_ids: &mut Vec<i64>,
+    collector_ids: &mut HashMap<String, i64>,
+    c: &KeyChange,
+) -> Result<()> {
+    let owner = match &c.new.owner {
+        Some(o) => Some(collector_id(tx, collector_ids, o)?),
+        None => None,
+    };
+    let (n, k) = (&c.new, &c.key);
+    let slot = c.id as usize;
+    let (state, bps) = (state_code(n.state), db_bps(n.bps));
+    let pending = n
+        .pending
+        .map(|p| (state_code(p.state), p.since, i64::from(p.count)));
+    let id = match db_id(db_ids, c.id) {
+        Some(id) => {
+            tx.prepare_cached(
+                "UPDATE key SET state = ?2, since = ?3, unknown_since = ?4, owner = ?5, bps = ?6, \
+                 pending_state = ?7, pending_since = ?8, pending_count = ?9 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                state,
+                n.since,
+                n.unknown_since,
+                owner,
+                bps,
+                pending.map(|p| p.0),
+                pending.map(|p| p.1),
+                pending.map_or(0, |p| p.2)
+            ])?;
+            id
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO key (exporter, interface, state, since, unknown_since, owner, bps, first_seen) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![k.exporter, k.interface, state, n.since, n.unknown_since, owner, bps, n.first_seen])?;
+            let id = tx.last_insert_rowid();
+            if slot >= db_ids.len() {
+                db_ids.resize(slot + 1, 0);
+            }
+            db_ids[slot] = id;
+            id
+        }
+    };
+    let Some(ev) = &c.event else { return Ok(()) };
+    let collector = match &ev.collector {
+        Some(name) => Some(collector_id(tx, collector_ids, name)?),
+        None => None,
+    };
+    tx.prepare_cached(
+        "INSERT INTO event (at, key, kind, prev, collector, bps) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        ev.at,
+        id,
+        ev.kind.code(),
+        ev.prev.code(),
+        collector,
+        db_bps(ev.bps)
+    ])?;
+    Ok(())
 }
 
 /// The columns `key_state` reads, in its order.

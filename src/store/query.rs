@@ -23,6 +23,8 @@ pub struct KeyRow {
     /// Row id of the owner collector (see `collector_names`).
     pub owner: Option<i64>,
     pub first_seen: i64,
+    /// Marked by the `decoding` signal: sending, no flows decoded.
+    pub not_decoding: bool,
 }
 
 /// A key event.
@@ -160,7 +162,8 @@ impl Store {
     /// Every key of the snapshot with its row id, in row id order.
     pub fn keys(&self) -> Result<Vec<(i64, KeyRow)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen FROM key ORDER BY id",
+            "SELECT id, exporter, interface, state, since, unknown_since, bps, owner, first_seen, \
+             not_decoding FROM key ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             let unknown_since: Option<i64> = r.get(5)?;
@@ -175,6 +178,7 @@ impl Store {
                     bps: r.get::<_, i64>(6)? as u64,
                     owner: r.get(7)?,
                     first_seen: r.get(8)?,
+                    not_decoding: r.get(9)?,
                 },
             ))
         })?;

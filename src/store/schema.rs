@@ -101,7 +101,12 @@ DROP TABLE listing;
 -- span, from its first row to fcstats's first poll at or after its last row
 -- (or that row, before any poll), counts as observed: the old tool polled
 -- continuously and logged only changes. key.state gains 2 inactive and 3
--- retired (no change of column).
+-- retired (no change of column). The signals (`signals:`) keep, per key, the
+-- Interfaces count last read while up, the polls in a row up with 0 fps, and
+-- whether it is marked not decoding.
+ALTER TABLE key ADD COLUMN interface_count INTEGER;
+ALTER TABLE key ADD COLUMN zero_fps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE key ADD COLUMN not_decoding INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE import (
     id          INTEGER PRIMARY KEY,
     file        TEXT NOT NULL,

@@ -47,6 +47,7 @@ fn rec<'a>(at: i64, keys: &'a [KeyChange], listings: &'a [(String, Vec<KeyId>)])
         ok: 2,
         failed: 0,
         keys,
+        marks: &[],
         health: &[],
         listings,
         outbox: &[],
@@ -69,13 +70,20 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     let keys = [
         change("e1", State::Up, 100, EventKind::BaselineUp, "a"),
         change("e2", State::Down, 100, EventKind::BaselineDown, "b"),
+        change("e3", State::Inactive, 100, EventKind::BaselineInactive, "b"),
     ];
     let listings = [("a".to_owned(), vec![0])];
+    let marks = crate::signals::Marks {
+        interfaces: Some(7),
+        zero_fps: 2,
+        not_decoding: true,
+    };
     s.record(&PollRecord {
         at: 100,
         ok: 1,
         failed: 1,
         keys: &keys,
+        marks: &[(0, marks)],
         health: &[health("a", true, 100), health("b", false, 100)],
         listings: &listings,
         outbox: &[],
@@ -88,12 +96,18 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     assert_eq!(snap.last_poll, Some(100));
     assert_eq!(snap.get(&Key::new("e1", "")), Some(&keys[0].new));
     assert_eq!(snap.get(&Key::new("e2", "")), Some(&keys[1].new));
+    assert_eq!(snap.get(&Key::new("e3", "")), Some(&keys[2].new));
+    assert_eq!(
+        snap.brief(0).map(|b| (b.marks, b.since)),
+        Some((marks, 100))
+    );
+    assert_eq!(snap.brief(1).map(|b| b.marks), Some(Default::default()));
     assert_eq!(snap.table.key(0), Key::new("e1", ""));
     assert_eq!(snap.listings["a"], Listing::new(vec![0]));
     assert!(!snap.listings.contains_key("b"));
     assert_eq!(snap.collectors["b"].last_error.as_deref(), Some("refused"));
     assert!(snap.collectors["a"].ok);
-    assert_eq!(count(&s, "event"), 2);
+    assert_eq!(count(&s, "event"), 3);
     assert_eq!(count(&s, "collector_event"), 2);
 
     // An update of e1, and a read of a that lists nothing.
@@ -105,8 +119,8 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     assert_eq!((e1.state, e1.since), (State::Down, 200));
     assert_eq!(snap.listings["a"], Listing::default());
     assert_eq!(snap.listings.len(), 1);
-    assert_eq!(count(&s, "key"), 2);
-    assert_eq!(count(&s, "event"), 3);
+    assert_eq!(count(&s, "key"), 3);
+    assert_eq!(count(&s, "event"), 4);
 }
 
 #[test]

@@ -216,6 +216,7 @@ mod tests {
                             bps: 0,
                             owner: None,
                             first_seen,
+                            not_decoding: false,
                         },
                     ));
                 }

@@ -89,6 +89,7 @@ pub fn build(
             "owner",
             "name",
             "site",
+            "not_decoding",
         ],
         rows: keys
             .into_iter()
@@ -107,6 +108,7 @@ pub fn build(
                     ),
                 ];
                 row.extend(sel.labels(&k.key));
+                row.push(Value::Bool(k.not_decoding));
                 row
             })
             .collect(),
