@@ -107,6 +107,15 @@ fn text(bytes: &[u8], line: usize) -> Result<&str, ParseError> {
     std::str::from_utf8(bytes).map_err(|_| bad(line, None, "not text (binary or non-UTF-8 data)"))
 }
 
+/// A non-negative integer: digits only, without the generic parser when short.
+fn parse_uint<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> Option<T> {
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() < 19 && b.iter().all(u8::is_ascii_digit) {
+        return T::try_from(b.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'))).ok();
+    }
+    s.parse().ok()
+}
+
 /// The largest bps kept: what the database's signed 64-bit integers hold.
 pub const MAX_BPS: u64 = i64::MAX as u64;
 
@@ -233,9 +242,34 @@ struct Layout<'a> {
     last_active: Option<usize>,
     interfaces: Option<usize>,
     fps: Option<usize>,
+    /// By field: which of `row`'s spans it fills (`NONE`: none), so that a
+    /// field costs one lookup.
+    slots: Vec<u8>,
 }
 
+/// `Layout::slots` of a field that matters for nothing.
+const NONE: u8 = u8::MAX;
+
 impl Layout<'_> {
+    /// The slots: exporter 0, interface 1, bps 2, last active 3, interfaces 4, fps 5.
+    fn with_slots(mut self) -> Self {
+        self.slots = vec![NONE; self.width];
+        let fields = [
+            Some(self.exporter),
+            self.interface,
+            Some(self.bps),
+            self.last_active,
+            self.interfaces,
+            self.fps,
+        ];
+        for (slot, field) in fields.into_iter().enumerate() {
+            if let Some(f) = field {
+                self.slots[f] = slot as u8;
+            }
+        }
+        self
+    }
+
     /// One data line (without its newline) into `out`. `newline`: whether the
     /// line ended with one (a short last line without it was cut).
     fn row(
@@ -254,23 +288,12 @@ impl Layout<'_> {
         let mut extra_nonempty = false;
         let mut field = 0;
         let mut start = 0;
-        let mut end_field = |field: usize, start: usize, end: usize| {
-            if field == self.exporter {
-                spans[0] = (start, end);
-            } else if field == self.bps {
-                spans[2] = (start, end);
-            } else if Some(field) == self.interface {
-                spans[1] = (start, end);
-            } else if Some(field) == self.last_active {
-                spans[3] = (start, end);
-            } else if Some(field) == self.interfaces {
-                spans[4] = (start, end);
-            } else if Some(field) == self.fps {
-                spans[5] = (start, end);
-            } else if field >= self.width && end > start {
-                extra_nonempty = true;
-            }
+        let mut end_field = |field: usize, start: usize, end: usize| match self.slots.get(field) {
+            Some(&NONE) => {}
+            Some(&slot) => spans[slot as usize] = (start, end),
+            None => extra_nonempty |= end > start,
         };
+        // Byte by byte: fields are short (most are `0`), too short for memchr.
         for (pos, &b) in bytes.iter().enumerate() {
             if b == b'\t' {
                 end_field(field, start, pos);
@@ -279,7 +302,8 @@ impl Layout<'_> {
             }
         }
         end_field(field, start, bytes.len());
-        let (width, count) = (self.width, field + 1);
+        field += 1;
+        let (width, count) = (self.width, field);
         if count < width {
             let reason = if newline {
                 format!("{count} fields where the header has {width}")
@@ -354,7 +378,7 @@ impl Layout<'_> {
                 self.last_active,
                 &c.last_active,
                 active,
-                |t| t.parse().ok(),
+                parse_uint,
                 "a time in unix seconds (0 = never)",
             )?,
             interfaces: field(
@@ -362,7 +386,7 @@ impl Layout<'_> {
                 self.interfaces,
                 &c.interfaces,
                 interfaces,
-                |t| t.parse().ok(),
+                parse_uint,
                 "a count",
             )?,
             fps: field(
@@ -442,7 +466,9 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
         },
         interfaces: cols.interfaces.as_deref().map(find).transpose()?,
         fps: cols.fps.as_deref().map(find).transpose()?,
-    };
+        slots: Vec::new(),
+    }
+    .with_slots();
     let mut out = Parsed {
         has: Has {
             last_active: layout.last_active.is_some(),
