@@ -73,9 +73,9 @@ pub fn distrust_empty(reads: &mut [CollectorRead], prior: &Snapshot) {
 struct Acc {
     sum: u64,
     best_bps: u64,
-    last_active: u64,
+    last_active: u32,
     /// `signals:` only: the most interfaces, the fps summed.
-    fps: u64,
+    fps: u32,
     interfaces: u32,
     best: u32,
     owner_up: u32,
@@ -84,7 +84,7 @@ struct Acc {
 }
 
 /// `Acc::last_active` of a key listed by a read that has no `Last Active`.
-const NO_TIME: u64 = u64::MAX;
+const NO_TIME: u32 = u32::MAX;
 
 /// The sums of the successful reads, added one read at a time in any order
 /// (a poll adds each as it arrives); `verdicts` then judges every key.
@@ -104,7 +104,8 @@ impl Sums {
         for (id, bps, active) in rows.entries() {
             let a = &mut self.acc[id as usize];
             a.listed = true;
-            a.last_active = a.last_active.max(active.unwrap_or(NO_TIME));
+            let active = active.map_or(NO_TIME, |t| u32::try_from(t).unwrap_or(NO_TIME));
+            a.last_active = a.last_active.max(active);
             if bps > 0 {
                 a.sum = a.sum.saturating_add(bps);
                 // Ties go to the collector first in config order, whatever
@@ -121,7 +122,7 @@ impl Sums {
             let a = &mut self.acc[id as usize];
             a.signalled = true;
             a.interfaces = a.interfaces.max(interfaces);
-            a.fps = a.fps.saturating_add(fps);
+            a.fps = a.fps.saturating_add(u32::try_from(fps).unwrap_or(u32::MAX));
         }
     }
 
@@ -133,7 +134,7 @@ impl Sums {
             .map(|a| {
                 a.signalled.then_some(crate::signals::Seen {
                     interfaces: a.interfaces,
-                    fps: a.fps,
+                    fps: u64::from(a.fps),
                 })
             })
             .collect()
@@ -185,7 +186,7 @@ impl Sums {
                         None if a.listed && a.last_active == 0 => Verdict::Inactive,
                         None => Verdict::Down {
                             last_active: (a.listed && a.last_active != NO_TIME)
-                                .then(|| i64::try_from(a.last_active).unwrap_or(i64::MAX)),
+                                .then(|| i64::from(a.last_active)),
                         },
                     }
                 })

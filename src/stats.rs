@@ -116,6 +116,11 @@ fn parse_uint<T: TryFrom<u64> + std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
+/// A count past 32 bits kept at `u32::MAX`.
+fn saturate(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// The largest bps kept: what the database's signed 64-bit integers hold.
 pub const MAX_BPS: u64 = i64::MAX as u64;
 
@@ -378,7 +383,7 @@ impl Layout<'_> {
                 self.last_active,
                 &c.last_active,
                 active,
-                parse_uint,
+                |t| parse_uint::<u64>(t).map(saturate),
                 "a time in unix seconds (0 = never)",
             )?,
             interfaces: field(
@@ -394,7 +399,7 @@ impl Layout<'_> {
                 self.fps,
                 &c.fps,
                 fps,
-                parse_bps,
+                |t| parse_bps(t).map(saturate),
                 "a non-negative number",
             )?,
         };

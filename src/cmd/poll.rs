@@ -16,7 +16,7 @@ use crate::output::plural;
 use crate::signals::{self, Seen};
 use crate::source;
 use crate::state::{self, EventKind, HealthChange, KeyChange};
-use crate::store::{lock, NewAlert, PollRecord, Store};
+use crate::store::{lock, Needs, NewAlert, PollRecord, Store};
 use crate::time::rfc3339;
 
 /// Counts for the summary line.
@@ -423,6 +423,10 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let started = Instant::now();
     let _lock = lock::acquire(db)?;
     let mut store = Store::open(db)?;
+    store.set_needs(Needs {
+        since: cfg.retire_after.is_some(),
+        marks: !cfg.signals.is_empty(),
+    });
     let at = poll_time(&store, at)?;
     let Read {
         reads,

@@ -38,12 +38,13 @@ impl Key {
 
 /// What a row says besides its rate (SPEC §9), each 0 when the file has no
 /// such column: `Last Active` (unix seconds, 0 = never), `Interfaces` and
-/// `Current Input Rate fps`.
+/// `Current Input Rate fps`. 32 bits each (times until 2106; larger values
+/// are kept at `u32::MAX`): one per row, in every read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Extra {
-    pub last_active: u64,
+    pub last_active: u32,
     pub interfaces: u32,
-    pub fps: u64,
+    pub fps: u32,
 }
 
 impl Extra {
@@ -95,7 +96,7 @@ impl Rows {
     pub fn from_active(rows: impl IntoIterator<Item = (KeyId, u64, u64)>) -> Rows {
         let rows = rows.into_iter().map(|(id, bps, last_active)| {
             let extra = Extra {
-                last_active,
+                last_active: u32::try_from(last_active).unwrap_or(u32::MAX),
                 ..Extra::default()
             };
             (id, bps, extra)
@@ -152,10 +153,9 @@ impl Rows {
     /// file has no such column.
     pub fn entries(&self) -> impl Iterator<Item = (KeyId, u64, Option<u64>)> + '_ {
         let has = self.has.last_active;
-        self.bps
-            .iter()
-            .enumerate()
-            .map(move |(i, &(id, bps))| (id, bps, has.then(|| self.extra[i].last_active)))
+        self.bps.iter().enumerate().map(move |(i, &(id, bps))| {
+            (id, bps, has.then(|| u64::from(self.extra[i].last_active)))
+        })
     }
 
     /// (id, interfaces, fps) per entry, when the file has those columns.
@@ -164,7 +164,7 @@ impl Rows {
         self.bps[..n]
             .iter()
             .zip(&self.extra)
-            .map(|(&(id, _), e)| (id, e.interfaces, e.fps))
+            .map(|(&(id, _), e)| (id, e.interfaces, u64::from(e.fps)))
     }
 
     /// The key's bps, if listed (a scan).

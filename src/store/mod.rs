@@ -24,8 +24,18 @@ use crate::model::{
 };
 use crate::state::{HealthChange, KeyChange};
 
+/// What `Store::load` reads beyond what every poll needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// `Brief::since` (for `retire_after:`).
+    pub since: bool,
+    /// `Brief::marks` (for `signals:`).
+    pub marks: bool,
+}
+
 pub struct Store {
     conn: Connection,
+    needs: Needs,
     path: std::path::PathBuf,
     /// Row id of each key, by the id of the key in the snapshot's table
     /// (0: not stored yet). Filled by `load`, extended by `record`.
@@ -116,10 +126,16 @@ impl Store {
     fn with(conn: Connection, path: &Path) -> Store {
         Store {
             conn,
+            needs: Needs::default(),
             path: path.to_owned(),
             db_ids: Vec::new(),
             collector_ids: HashMap::new(),
         }
+    }
+
+    /// Asks `load` for more than every poll needs.
+    pub fn set_needs(&mut self, needs: Needs) {
+        self.needs = needs;
     }
 
     /// The database file.
@@ -169,6 +185,8 @@ impl Store {
             }
             owners[i] = Some(name);
         }
+        drop(rows);
+        drop(stmt);
         let count: i64 = self
             .conn
             .query_row("SELECT count(*) FROM key", [], |r| r.get(0))?;
@@ -176,37 +194,7 @@ impl Store {
         snap.briefs.reserve(count as usize);
         self.db_ids.clear();
         self.db_ids.reserve(count as usize);
-        // Plain columns: cheaper to read than an expression of them.
-        let mut stmt = self.conn.prepare(
-            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner, since, \
-             interface_count, zero_fps, not_decoding FROM key ORDER BY id",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            // (exporter, interface) is unique in the table.
-            snap.table
-                .push_new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-            self.db_ids.push(r.get_ref(0)?.as_i64()?);
-            let owner = r.get_ref(6)?.as_i64_or_null()?;
-            snap.briefs.push(Some(Brief {
-                state: state_from_code(r.get_ref(3)?.as_i64()?),
-                since: r.get_ref(7)?.as_i64()?,
-                unknown: r.get_ref(4)? != ValueRef::Null,
-                pending: r.get_ref(5)? != ValueRef::Null,
-                owner: owner
-                    .and_then(|o| owners.get(usize::try_from(o).ok()?))
-                    .cloned()
-                    .flatten(),
-                marks: crate::signals::Marks {
-                    interfaces: r
-                        .get_ref(8)?
-                        .as_i64_or_null()?
-                        .and_then(|n| u32::try_from(n).ok()),
-                    zero_fps: u32::try_from(r.get_ref(9)?.as_i64()?).unwrap_or(0),
-                    not_decoding: r.get_ref(10)?.as_i64()? != 0,
-                },
-            }));
-        }
+        self.load_keys(&mut snap, &owners)?;
         // Row ids were read in order: a binary search maps them back to ids,
         // and row ids 1, 2, 3... (keys are never deleted) map at once.
         let to_id = |row: i64| match usize::try_from(row - 1) {
@@ -231,6 +219,62 @@ impl Store {
             snap.listings.insert(name.to_string(), Listing::new(order));
         }
         Ok(snap)
+    }
+
+    /// Every key in brief into `snap` (and its row id into `db_ids`); `since`
+    /// and the signals' marks only when `needs` asks for them (a poll
+    /// loads every key, so every column read costs).
+    fn load_keys(&mut self, snap: &mut Snapshot, owners: &[Option<Arc<str>>]) -> Result<()> {
+        let needs = self.needs;
+        // Plain columns: cheaper to read than an expression of them.
+        let mut sql = String::from(
+            "SELECT id, exporter, interface, state, unknown_since, pending_state, owner",
+        );
+        if needs.since {
+            sql.push_str(", since");
+        }
+        if needs.marks {
+            sql.push_str(", interface_count, zero_fps, not_decoding");
+        }
+        sql.push_str(" FROM key ORDER BY id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        let marks_at = if needs.since { 8 } else { 7 };
+        while let Some(r) = rows.next()? {
+            // (exporter, interface) is unique in the table.
+            snap.table
+                .push_new(r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+            self.db_ids.push(r.get_ref(0)?.as_i64()?);
+            let owner = r.get_ref(6)?.as_i64_or_null()?;
+            let marks = if needs.marks {
+                crate::signals::Marks {
+                    interfaces: r
+                        .get_ref(marks_at)?
+                        .as_i64_or_null()?
+                        .and_then(|n| u32::try_from(n).ok()),
+                    zero_fps: u32::try_from(r.get_ref(marks_at + 1)?.as_i64()?).unwrap_or(0),
+                    not_decoding: r.get_ref(marks_at + 2)?.as_i64()? != 0,
+                }
+            } else {
+                Default::default()
+            };
+            snap.briefs.push(Some(Brief {
+                state: state_from_code(r.get_ref(3)?.as_i64()?),
+                since: if needs.since {
+                    r.get_ref(7)?.as_i64()?
+                } else {
+                    0
+                },
+                unknown: r.get_ref(4)? != ValueRef::Null,
+                pending: r.get_ref(5)? != ValueRef::Null,
+                owner: owner
+                    .and_then(|o| owners.get(usize::try_from(o).ok()?))
+                    .cloned()
+                    .flatten(),
+                marks,
+            }));
+        }
+        Ok(())
     }
 
     /// Adds the whole stored state of these keys of the last `load` to

@@ -92,6 +92,10 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
     .unwrap();
     drop(s);
     let mut s = Store::open(&db).unwrap();
+    s.set_needs(super::Needs {
+        since: true,
+        marks: true,
+    });
     let snap = s.load_full().unwrap();
     assert_eq!(snap.last_poll, Some(100));
     assert_eq!(snap.get(&Key::new("e1", "")), Some(&keys[0].new));
@@ -162,6 +166,12 @@ fn load_gives_every_key_in_brief_and_complete_adds_the_asked_keys_in_full() {
     for (at, keys) in [(100, &keys), (200, &updates)] {
         s.record(&rec(at, keys, &[])).unwrap();
     }
+    // `since` only when asked for (retire_after:): 0 otherwise.
+    assert_eq!(s.load().unwrap().brief(0).map(|b| b.since), Some(0));
+    s.set_needs(super::Needs {
+        since: true,
+        marks: false,
+    });
     let mut snap = s.load().unwrap();
     assert!(snap.full.is_empty());
     assert_eq!(snap.briefs.len(), 40);
