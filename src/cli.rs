@@ -115,6 +115,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Declare planned work: no alerts, and down time reported as maintenance
+    Maintenance {
+        #[command(subcommand)]
+        command: MaintenanceCommand,
+    },
     /// Bring history from elsewhere into the database
     Import {
         #[command(subcommand)]
@@ -130,6 +135,66 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Add a window: what it covers, when, and why
+    Add {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// From now for DUR (e.g. 2h, 30m)
+        #[arg(long = "for", value_name = "DUR", value_parser = dur_arg, conflicts_with_all = ["from", "to"])]
+        duration: Option<Dur>,
+        /// Start (RFC 3339, YYYY-MM-DD [HH:MM[:SS]] local, or @UNIXSECONDS)
+        #[arg(long, value_name = "T", value_parser = time_arg, requires = "to")]
+        from: Option<i64>,
+        /// End (same forms as --from)
+        #[arg(long, value_name = "T", value_parser = time_arg, requires = "from")]
+        to: Option<i64>,
+        /// Why (shown by `maintenance list`)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// The windows not yet ended (id, match, from, to, reason, who)
+    List {
+        /// Ended windows too
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// End a window now
+    End {
+        /// The window's id (from `maintenance list`)
+        id: i64,
+    },
+    /// Delete a window, as if it had never been
+    Remove {
+        /// The window's id (from `maintenance list`)
+        id: i64,
+    },
+}
+
+/// What a maintenance window covers: exactly one of these.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ScopeArgs {
+    /// An exporter, or the exporters in a network (CIDR)
+    #[arg(long, value_name = "X")]
+    pub exporter: Option<String>,
+    /// The exporters the inventory puts at this site
+    #[arg(long, value_name = "S")]
+    pub site: Option<String>,
+    /// The exporters whose inventory name matches (`*` and `?` allowed)
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+    /// A collector (no collector_failed alert) and the exporters it carries
+    #[arg(long, value_name = "C")]
+    pub collector: Option<String>,
+    /// Everything
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod config;
 pub mod exit;
 pub mod legacy_csv;
 pub mod logging;
+pub mod maintenance;
 pub mod model;
 pub mod notify;
 pub mod output;

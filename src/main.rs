@@ -47,6 +47,9 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         Command::Demo { .. } | Command::Completions { .. } | Command::Man { .. } => {
             unreachable!("handled before the config is read")
         }
+        Command::Maintenance { command } => {
+            cmd::maintenance::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)
+        }
         Command::Import {
             command: ImportCommand::LegacyCsv { file, tz },
         } => cmd::import::legacy_csv(&cfg, &cmd::database(cli.db.as_deref(), &cfg), file, *tz),

@@ -91,9 +91,9 @@ fn the_sample_polled_twice_is_10_up_3_down_2_inactive_and_totals_13_keys_with_na
             &w,
             &["report", "status", "--state", "inactive", "--format", "csv"]
         ),
-        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
-         198.51.100.1,,inactive,2026-11-23T10:00:00Z,0,,spare-1,hq,false\n\
-         198.51.100.2,,inactive,2026-11-23T10:00:00Z,0,,,,false\n"
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
+         198.51.100.1,,inactive,2026-11-23T10:00:00Z,0,,spare-1,hq,false,false\n\
+         198.51.100.2,,inactive,2026-11-23T10:00:00Z,0,,,,false,false\n"
     );
     let window = [
         "--from",
@@ -111,17 +111,17 @@ fn the_sample_polled_twice_is_10_up_3_down_2_inactive_and_totals_13_keys_with_na
     total.extend(window);
     assert_eq!(
         stdout(&w, &total),
-        "keys,keys_affected,downtime_s,outages,availability_pct,unobserved_s\n\
-         13,3,1800,3,76.923,0\n"
+        "keys,keys_affected,downtime_s,outages,availability_pct,unobserved_s,maintenance_s\n\
+         13,3,1800,3,76.923,0,0\n"
     );
     let mut per_key = vec!["report", "downtime"];
     per_key.extend(window);
     assert_eq!(
         stdout(&w, &per_key),
-        "exporter,interface,downtime_s,outages,longest_s,availability_pct,unobserved_s,name,site\n\
-         192.0.2.11,,600,1,600,0.000,0,core-11,hq\n\
-         192.0.2.12,,600,1,600,0.000,0,branch,north\n\
-         192.0.2.13,,600,1,600,0.000,0,branch,north\n"
+        "exporter,interface,downtime_s,outages,longest_s,availability_pct,unobserved_s,name,site,maintenance_s\n\
+         192.0.2.11,,600,1,600,0.000,0,core-11,hq,0\n\
+         192.0.2.12,,600,1,600,0.000,0,branch,north,0\n\
+         192.0.2.13,,600,1,600,0.000,0,branch,north,0\n"
     );
 }
 
@@ -162,8 +162,8 @@ fn an_inactive_exporters_first_sending_is_its_baseline_not_a_came_up() {
     );
     assert_eq!(
         stdout(&w, &["report", "status", "--format", "tsv", "--no-header"]),
-        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\tfc\t\t\tfalse\n\
-         10.0.0.9\t\tup\t2026-11-23T10:15:00Z\t7\tfc\t\t\tfalse\n"
+        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\tfc\t\t\tfalse\tfalse\n\
+         10.0.0.9\t\tup\t2026-11-23T10:15:00Z\t7\tfc\t\t\tfalse\tfalse\n"
     );
 }
 
@@ -206,7 +206,7 @@ fn outage_start_last_active_makes_the_downtime_exact_to_the_second() {
     // 1500 s window: 100 × (1500 − 767) / 1500 = 48.867.
     assert_eq!(
         stdout(&w, &downtime),
-        "10.0.0.1\t\t767\t1\t767\t48.867\t0\t\t\n"
+        "10.0.0.1\t\t767\t1\t767\t48.867\t0\t\t\t0\n"
     );
     let a = alerts(&w);
     assert_eq!(a.len(), 2, "{a:?}");
@@ -243,7 +243,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
                 "--no-header"
             ]
         ),
-        "10.0.0.2,,retired,2026-11-23T10:15:00Z,0,fc,,,false\n"
+        "10.0.0.2,,retired,2026-11-23T10:15:00Z,0,fc,,,false,false\n"
     );
     // It sends again: up, as a baseline (no alert, no outage).
     poll("2026-11-23T10:25:00Z", 4);
@@ -263,7 +263,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
         "csv",
         "--no-header",
     ];
-    assert_eq!(stdout(&w, &total), "2,1,600,1,80.000,600\n");
+    assert_eq!(stdout(&w, &total), "2,1,600,1,80.000,600,0\n");
     let kinds: Vec<String> = alerts(&w)
         .iter()
         .map(|a| a.split('"').nth(3).unwrap_or_default().to_owned())
@@ -272,7 +272,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
     assert!(alerts(&w)[1].contains(r#""at": "2026-11-23T10:15:00Z""#));
     assert_eq!(
         stdout(&w, &["report", "status", "--format", "csv", "--no-header"]),
-        "10.0.0.1,,up,2026-11-23T10:00:00Z,5,fc,,,false\n10.0.0.2,,up,2026-11-23T10:25:00Z,4,fc,,,false\n"
+        "10.0.0.1,,up,2026-11-23T10:00:00Z,5,fc,,,false,false\n10.0.0.2,,up,2026-11-23T10:25:00Z,4,fc,,,false,false\n"
     );
 }
 
@@ -340,14 +340,14 @@ fn the_old_tools_history_imports_and_the_month_covers_it() {
     ];
     assert_eq!(
         stdout(&w, &month),
-        "192.0.2.3,,86400,1,86400,66.744,2418600,,\n\
-         192.0.2.1,,21600,1,21600,91.686,2418600,,\n\
-         192.0.2.2,,3600,1,3600,98.614,2418600,,\n"
+        "192.0.2.3,,86400,1,86400,66.744,2418600,,,0\n\
+         192.0.2.1,,21600,1,21600,91.686,2418600,,,0\n\
+         192.0.2.2,,3600,1,3600,98.614,2418600,,,0\n"
     );
     let mut total = month.to_vec();
     total.insert(2, "--total");
     // 100 × (779400 − 111600) / 779400 = 85.681.
-    assert_eq!(stdout(&w, &total), "3,3,111600,3,85.681,7255800\n");
+    assert_eq!(stdout(&w, &total), "3,3,111600,3,85.681,7255800,0\n");
     // Imported transitions are transitions: .2's outage is in `report down`.
     let down = [
         "report",
@@ -443,12 +443,12 @@ fn signals_say_when_interfaces_drop_and_when_bytes_are_not_decoded() {
     );
     assert_eq!(
         stdout(&w, &["report", "status", "--format", "csv"]),
-        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
-         10.0.0.1,,up,2026-11-23T10:00:00Z,500,fc,,,false\n\
-         10.0.0.2,,up,2026-11-23T10:00:00Z,300,fc,,,true\n"
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
+         10.0.0.1,,up,2026-11-23T10:00:00Z,500,fc,,,false,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,300,fc,,,true,false\n"
     );
     // Flows again: the mark goes, without an alert.
     poll("2026-11-23T10:20:00Z", (6, 10), 4);
     assert_eq!(alerts(&w).len(), 2);
-    assert!(stdout(&w, &["report", "status", "--format", "csv"]).ends_with(",fc,,,false\n"));
+    assert!(stdout(&w, &["report", "status", "--format", "csv"]).ends_with(",fc,,,false,false\n"));
 }

@@ -134,7 +134,7 @@ fn a_user_who_may_read_but_not_write_the_database_gets_reports() {
     run.expect_code(0);
     assert_eq!(
         run.stdout,
-        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\t\t\tfalse\n"
+        "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\t\t\tfalse\tfalse\n"
     );
     // Nothing was written by the reader.
     assert!(!w.path("state.db-wal").exists());

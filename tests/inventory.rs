@@ -55,11 +55,11 @@ fn names_and_sites_are_the_last_fields_of_every_report_and_in_alerts() {
     // The most specific row wins: .1 by its address, .2 by the /30, .5 by none.
     assert_eq!(
         report(&w, &["report", "status", "--format", "csv"]),
-        "exporter,interface,state,since,bps,owner,name,site,not_decoding\n\
-         10.0.0.4,,down,2026-11-23T10:05:00Z,0,fc,edge-4,hq,false\n\
-         10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false\n\
-         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false\n\
-         10.0.0.5,,up,2026-11-23T10:00:00Z,50,fc,,,false\n"
+        "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
+         10.0.0.4,,down,2026-11-23T10:05:00Z,0,fc,edge-4,hq,false,false\n\
+         10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false,false\n\
+         10.0.0.5,,up,2026-11-23T10:00:00Z,50,fc,,,false,false\n"
     );
     let window = [
         "--from",
@@ -84,7 +84,7 @@ fn names_and_sites_are_the_last_fields_of_every_report_and_in_alerts() {
     // 10:05..10:10 = 300 s of 600 observed: 50%.
     assert_eq!(
         report(&w, &downtime),
-        "10.0.0.4,,300,1,300,50.000,0,edge-4,hq\n"
+        "10.0.0.4,,300,1,300,50.000,0,edge-4,hq,0\n"
     );
     let alerts = std::fs::read_to_string(w.path("alerts.jsonl")).unwrap();
     assert!(
@@ -186,13 +186,13 @@ fn an_ignored_exporter_is_in_no_report_total_or_alert_even_for_its_past() {
     let status = report(&w, &["report", "status", "--format", "csv", "--no-header"]);
     assert_eq!(
         status,
-        "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false\n\
-         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false\n"
+        "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false,false\n\
+         10.0.0.2,,up,2026-11-23T10:00:00Z,20,fc,branch router,branch,false,false\n"
     );
     assert_eq!(run(&["down"]), "");
     assert_eq!(run(&["downtime", "--all"]).lines().count(), 2);
     // Two keys, no downtime: 100% over 2 x 900 s observed.
-    assert_eq!(run(&["downtime", "--total"]), "2,0,0,0,100.000,0\n");
+    assert_eq!(run(&["downtime", "--total"]), "2,0,0,0,100.000,0,0\n");
     // It comes back: recorded, not alerted, and said only at debug level.
     w.write(
         "fc.txt",

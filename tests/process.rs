@@ -101,7 +101,7 @@ fn reports_work_while_a_poll_runs() {
     run.expect_code(0);
     assert!(
         run.stdout
-            .starts_with("10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\t\t\tfalse\n"),
+            .starts_with("10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\there\t\t\tfalse\tfalse\n"),
         "{run}"
     );
     assert!(run.elapsed < Duration::from_secs(2), "{run}");

@@ -115,12 +115,12 @@ fn the_five_reports_match_the_hand_computed_history() {
     // last changed when they left unknown at +50m).
     assert_eq!(
         s.report(&["status", "--format", "tsv"]),
-        "exporter\tinterface\tstate\tsince\tbps\towner\tname\tsite\tnot_decoding\n\
-         10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\n\
-         10.1.0.1\t\tup\t2026-11-23T00:00:00Z\t1000\tfc-b\t\t\tfalse\n\
-         10.1.0.2\t\tup\t2026-11-23T00:35:00Z\t700\tfc-b\t\t\tfalse\n\
-         10.1.0.3\t\tup\t2026-11-23T00:15:00Z\t300\tfc-a\t\t\tfalse\n\
-         10.1.0.5\t\tup\t2026-11-23T01:50:00Z\t500\tfc-b\t\t\tfalse\n"
+        "exporter\tinterface\tstate\tsince\tbps\towner\tname\tsite\tnot_decoding\tmaintenance\n\
+         10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\tfalse\n\
+         10.1.0.1\t\tup\t2026-11-23T00:00:00Z\t1000\tfc-b\t\t\tfalse\tfalse\n\
+         10.1.0.2\t\tup\t2026-11-23T00:35:00Z\t700\tfc-b\t\t\tfalse\tfalse\n\
+         10.1.0.3\t\tup\t2026-11-23T00:15:00Z\t300\tfc-a\t\t\tfalse\tfalse\n\
+         10.1.0.5\t\tup\t2026-11-23T01:50:00Z\t500\tfc-b\t\t\tfalse\tfalse\n"
     );
     assert_eq!(
         s.report(&[
@@ -131,7 +131,7 @@ fn the_five_reports_match_the_hand_computed_history() {
             "tsv",
             "--no-header"
         ]),
-        "10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\n"
+        "10.1.0.4\t\tdown\t2026-11-23T00:55:00Z\t0\tfc-a\t\t\tfalse\tfalse\n"
     );
 
     // Collectors: fc-b recovered at +50m and keeps its last error on record;
@@ -198,19 +198,19 @@ fn the_five_reports_match_the_hand_computed_history() {
     // .2: 2 outages of 300: 600, longest 300; unobserved 2700; 3900/4500 = 86.667
     // .1: no downtime: listed only with --all; unobserved 2700
     let header =
-        "exporter\tinterface\tdowntime_s\toutages\tlongest_s\tavailability_pct\tunobserved_s\tname\tsite\n";
-    let rows = "10.1.0.4\t\t1800\t1\t1800\t62.500\t2400\t\t\n\
-                10.1.0.5\t\t1500\t1\t1500\t66.667\t2700\t\t\n\
-                10.1.0.3\t\t900\t1\t900\t82.353\t2100\t\t\n\
-                10.1.0.2\t\t600\t2\t300\t86.667\t2700\t\t\n";
+        "exporter\tinterface\tdowntime_s\toutages\tlongest_s\tavailability_pct\tunobserved_s\tname\tsite\tmaintenance_s\n";
+    let rows = "10.1.0.4\t\t1800\t1\t1800\t62.500\t2400\t\t\t0\n\
+                10.1.0.5\t\t1500\t1\t1500\t66.667\t2700\t\t\t0\n\
+                10.1.0.3\t\t900\t1\t900\t82.353\t2100\t\t\t0\n\
+                10.1.0.2\t\t600\t2\t300\t86.667\t2700\t\t\t0\n";
     assert_eq!(s.windowed(&["downtime"]), format!("{header}{rows}"));
     assert_eq!(
         s.windowed(&["downtime", "--all"]),
-        format!("{header}{rows}10.1.0.1\t\t0\t0\t0\t100.000\t2700\t\t\n")
+        format!("{header}{rows}10.1.0.1\t\t0\t0\t0\t100.000\t2700\t\t\t0\n")
     );
     assert_eq!(
         s.windowed(&["downtime", "--exporter", "10.1.0.2", "--interface", "-"]),
-        format!("{header}10.1.0.2\t\t600\t2\t300\t86.667\t2700\t\t\n")
+        format!("{header}10.1.0.2\t\t600\t2\t300\t86.667\t2700\t\t\t0\n")
     );
 
     // 4. total: 5 keys, 4 affected, 1800+1500+900+600 = 4800 s in 5 outages;
@@ -218,8 +218,8 @@ fn the_five_reports_match_the_hand_computed_history() {
     // availability (23400-4800)/23400 = 79.487
     assert_eq!(
         s.windowed(&["downtime", "--total"]),
-        "keys\tkeys_affected\tdowntime_s\toutages\tavailability_pct\tunobserved_s\n\
-         5\t4\t4800\t5\t79.487\t12600\n"
+        "keys\tkeys_affected\tdowntime_s\toutages\tavailability_pct\tunobserved_s\tmaintenance_s\n\
+         5\t4\t4800\t5\t79.487\t12600\t0\n"
     );
 
     // A window inside the history, [+20m, +60m) = 2400 s, no gap:
@@ -243,9 +243,9 @@ fn the_five_reports_match_the_hand_computed_history() {
     ]);
     assert_eq!(
         clipped,
-        "10.1.0.2\t\t600\t2\t300\t66.667\t600\t\t\n\
-         10.1.0.5\t\t600\t1\t600\t66.667\t600\t\t\n\
-         10.1.0.4\t\t300\t1\t300\t85.714\t300\t\t\n"
+        "10.1.0.2\t\t600\t2\t300\t66.667\t600\t\t\t0\n\
+         10.1.0.5\t\t600\t1\t600\t66.667\t600\t\t\t0\n\
+         10.1.0.4\t\t300\t1\t300\t85.714\t300\t\t\t0\n"
     );
 }
 

@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod docs;
 pub mod import;
+pub mod maintenance;
 pub mod poll;
 pub mod report;
 pub mod schedule;

@@ -10,6 +10,7 @@ use anyhow::{bail, Result};
 use crate::aggregate::{distrust_empty, CollectorRead, Outcome, Sums, Verdict, Verdicts};
 use crate::config::Config;
 use crate::exit;
+use crate::maintenance::{self, PollWindows};
 use crate::model::{KeyId, Snapshot, State};
 use crate::notify;
 use crate::output::plural;
@@ -276,6 +277,7 @@ fn settle(
     (verdicts, seen): (&Verdicts, &[Option<Seen>]),
     reads: &[CollectorRead],
     at: i64,
+    windows: &PollWindows,
 ) -> Settled {
     let changes = state::step(snap, verdicts, at, &cfg.rules());
     let signals = signals::judge(snap, verdicts, seen, &cfg.signals, cfg.confirm.down);
@@ -304,6 +306,13 @@ fn settle(
         ));
     }
     notify::event::label(&mut alerts, &cfg.exporters);
+    maintenance::settle_alerts(
+        &mut alerts,
+        windows,
+        &changes,
+        &cfg.exporters,
+        (snap.last_poll, at),
+    );
     // The signals' alerts (ignored keys' dropped) are logged like transitions.
     for a in &alerts {
         if matches!(a.kind, "interfaces_changed" | "not_decoding") {
@@ -318,6 +327,28 @@ fn settle(
         listings,
         outbox,
     }
+}
+
+/// The maintenance windows around this poll (SPEC §10): the database's and
+/// the config's occurrences from a day before the last poll (a transition
+/// confirmed late is dated at its run's first poll) to this one, and the keys
+/// down since a time inside a window that ends in this poll's interval.
+fn poll_windows(cfg: &Config, store: &Store, prev: Option<i64>, at: i64) -> Result<PollWindows> {
+    let from = prev.unwrap_or(at).min(at) - 86_400;
+    let mut windows = store.windows(from, at + 1)?;
+    for r in &cfg.maintenance {
+        windows.extend(r.occurrences(from, at + 1));
+    }
+    let mut ended_down = Vec::new();
+    if let Some(prev) = prev {
+        for w in windows.iter().filter(|w| prev < w.to && w.to <= at) {
+            ended_down.extend(store.down_since(w.from, w.to)?);
+        }
+    }
+    Ok(PollWindows {
+        windows,
+        ended_down,
+    })
 }
 
 /// Record: one transaction.
@@ -435,7 +466,8 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     } = read(cfg, &mut store, at, started)?;
     let (verdicts, seen) = judge(cfg, &store, &mut snap, sums, &reads, at, started)?;
     let sinks = notify::sinks(cfg);
-    let settled = settle(cfg, &sinks, &snap, (&verdicts, &seen), &reads, at);
+    let windows = poll_windows(cfg, &store, snap.last_poll, at)?;
+    let settled = settle(cfg, &sinks, &snap, (&verdicts, &seen), &reads, at, &windows);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
     record(cfg, &mut store, &settled, &reads, at)?;
     for c in &settled.changes {

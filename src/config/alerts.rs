@@ -94,12 +94,20 @@ pub struct AlertSink {
     pub spec: SinkSpec,
 }
 
+/// Kinds a sink gets only when its `kinds:` names them.
+pub const OPT_IN_KINDS: [&str; 2] = ["maintenance_start", "maintenance_end"];
+
 fn kinds(k: Option<Vec<String>>) -> Result<Vec<String>> {
     let Some(k) = k else {
         return Ok(KINDS.iter().map(|s| s.to_string()).collect());
     };
-    if let Some(bad) = k.iter().find(|x| !KINDS.contains(&x.as_str())) {
-        bail!("kinds: `{bad}` is not one of {}", KINDS.join(", "));
+    let known = |x: &str| KINDS.contains(&x) || OPT_IN_KINDS.contains(&x);
+    if let Some(bad) = k.iter().find(|x| !known(x)) {
+        bail!(
+            "kinds: `{bad}` is not one of {}, {}",
+            KINDS.join(", "),
+            OPT_IN_KINDS.join(", ")
+        );
     }
     Ok(k)
 }

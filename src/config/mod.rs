@@ -135,6 +135,9 @@ pub struct Config {
     pub confirm: crate::state::Confirm,
     /// Opt-in signals besides up and down (SPEC §9).
     pub signals: Vec<crate::signals::Signal>,
+    /// Recurring maintenance windows (SPEC §10).
+    #[serde(serialize_with = "ser_maintenance")]
+    pub maintenance: Vec<crate::maintenance::Recurring>,
     /// What a down transition is dated at (SPEC §9).
     pub outage_start: crate::state::OutageStart,
     /// A key down longer than this is retired (SPEC §9); `None`: never.
@@ -153,6 +156,26 @@ impl Config {
             retire_after: self.retire_after.map(|d| d.secs() as i64),
         }
     }
+}
+
+fn ser_maintenance<S: serde::Serializer>(
+    m: &[crate::maintenance::Recurring],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct View {
+        #[serde(rename = "match")]
+        scope: String,
+        every: String,
+        tz: String,
+        reason: String,
+    }
+    s.collect_seq(m.iter().map(|r| View {
+        scope: r.scope.text(),
+        every: r.every.clone(),
+        tz: r.tz.name().to_owned(),
+        reason: r.reason.clone(),
+    }))
 }
 
 fn ser_confirm<S: serde::Serializer>(c: &crate::state::Confirm, s: S) -> Result<S::Ok, S::Error> {
@@ -327,6 +350,8 @@ struct RawConfig {
     #[serde(default)]
     signals: Vec<crate::signals::Signal>,
     #[serde(default)]
+    maintenance: Vec<RawMaintenance>,
+    #[serde(default)]
     outage_start: Option<crate::state::OutageStart>,
     #[serde(default)]
     retire_after: Option<Dur>,
@@ -336,7 +361,21 @@ struct RawConfig {
     ignore: Vec<RawIgnore>,
 }
 
-/// One `ignore:` matcher as written.
+/// A recurring maintenance window as written (SPEC §10).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    #[serde(rename = "match")]
+    scope: RawIgnore,
+    every: String,
+    #[serde(default)]
+    tz: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// One `ignore:` matcher, or what a recurring maintenance window covers,
+/// as written (`collector` and `all` for windows only).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIgnore {
@@ -348,6 +387,10 @@ struct RawIgnore {
     site: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    collector: Option<String>,
+    #[serde(default)]
+    all: bool,
 }
 
 /// The built-in `ssh:` defaults (SPEC §7).
@@ -557,6 +600,7 @@ struct Common {
     alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
     signals: Vec<crate::signals::Signal>,
+    maintenance: Vec<crate::maintenance::Recurring>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
     retention: Option<Dur>,
@@ -609,6 +653,7 @@ fn build(
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
         signals: common.signals,
+        maintenance: common.maintenance,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
         retention: common.retention.unwrap_or(Dur(400 * 86_400)),
@@ -673,6 +718,8 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_budget: raw.alert_budget,
         retention: raw.retention,
         signals: raw.signals.clone(),
+        maintenance: resolve_maintenance(raw.maintenance, raw.inventory.is_some())
+            .with_context(|| file.to_string())?,
         outage_start: raw.outage_start.unwrap_or_default(),
         retire_after: raw.retire_after,
         ignore: resolve_ignore(raw.ignore, raw.inventory.is_some())
@@ -822,34 +869,66 @@ fn ssh_config_options(
 
 /// The `ignore:` matchers: each gives at least one field; `site` and `name`
 /// need an inventory to match against.
+fn resolve_maintenance(
+    raw: Vec<RawMaintenance>,
+    inventory: bool,
+) -> Result<Vec<crate::maintenance::Recurring>> {
+    use crate::maintenance::{Recurring, Scope};
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let m = r.scope;
+            let scope = if m.all {
+                Scope::All
+            } else if let Some(c) = m.collector {
+                Scope::Collector(c)
+            } else {
+                Scope::Keys(matcher(m, inventory, &format!("maintenance[{i}].match"))?)
+            };
+            let tz_name = r.tz.as_deref().unwrap_or("UTC");
+            let tz = crate::cli::tz_arg(tz_name)
+                .map_err(|e| anyhow::anyhow!("maintenance[{i}].tz: {e}"))?;
+            Recurring::parse(scope, &r.every, tz, r.reason.unwrap_or_default())
+                .with_context(|| format!("maintenance[{i}]"))
+        })
+        .collect()
+}
+
 fn resolve_ignore(
     raw: Vec<RawIgnore>,
     inventory: bool,
 ) -> Result<Vec<crate::model::inventory::Ignore>> {
-    use crate::model::inventory::{Exporters, Ignore};
     raw.into_iter()
         .enumerate()
-        .map(|(i, r)| {
-            if r.exporter.is_none() && r.interface.is_none() && r.site.is_none() && r.name.is_none() {
-                bail!("ignore[{i}]: give at least one of exporter, interface, site, name (an empty matcher would ignore every exporter)");
-            }
-            if (r.site.is_some() || r.name.is_some()) && !inventory {
-                bail!("ignore[{i}]: site and name match the inventory's; set inventory: to a CSV that names the exporters");
-            }
-            let exporter = match r.exporter {
-                Some(x) => Some(Exporters::parse(&x).ok_or_else(|| {
-                    anyhow::anyhow!("ignore[{i}].exporter: `{x}` is not an address, a CIDR (10.1.0.0/24) or an exporter's name")
-                })?),
-                None => None,
-            };
-            Ok(Ignore {
-                exporter,
-                interface: r.interface,
-                site: r.site,
-                name: r.name.as_deref().map(wildmatch::WildMatch::new),
-            })
-        })
+        .map(|(i, r)| matcher(r, inventory, &format!("ignore[{i}]")))
         .collect()
+}
+
+/// One key matcher (`ignore:`, a maintenance window's `match:`); `what`
+/// names it in errors.
+fn matcher(r: RawIgnore, inventory: bool, what: &str) -> Result<crate::model::inventory::Ignore> {
+    use crate::model::inventory::{Exporters, Ignore};
+    if r.collector.is_some() || r.all {
+        bail!("{what}: collector and all are for maintenance windows, not key matchers");
+    }
+    if r.exporter.is_none() && r.interface.is_none() && r.site.is_none() && r.name.is_none() {
+        bail!("{what}: give at least one of exporter, interface, site, name (an empty matcher would match every exporter)");
+    }
+    if (r.site.is_some() || r.name.is_some()) && !inventory {
+        bail!("{what}: site and name match the inventory's; set inventory: to a CSV that names the exporters");
+    }
+    let exporter = match r.exporter {
+        Some(x) => Some(Exporters::parse(&x).ok_or_else(|| {
+            anyhow::anyhow!("{what}.exporter: `{x}` is not an address, a CIDR (10.1.0.0/24) or an exporter's name")
+        })?),
+        None => None,
+    };
+    Ok(Ignore {
+        exporter,
+        interface: r.interface,
+        site: r.site,
+        name: r.name.as_deref().map(wildmatch::WildMatch::new),
+    })
 }
 
 /// The inventory CSV, parsed; its errors name the file and line.

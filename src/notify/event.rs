@@ -25,6 +25,8 @@ pub struct Alert {
     pub site: Option<String>,
     /// interfaces_changed: the `Interfaces` count before and now.
     pub interfaces: Option<(u32, u32)>,
+    /// maintenance_start, maintenance_end: the window's match, reason, from, to.
+    pub maintenance: Option<(String, String, i64, i64)>,
 }
 
 impl Alert {
@@ -69,6 +71,12 @@ impl Alert {
             field("interfaces_before", before.to_string());
             field("interfaces", now.to_string());
         }
+        if let Some((scope, reason, from, to)) = &self.maintenance {
+            field("match", text(scope));
+            field("reason", text(reason));
+            field("from", text(&rfc3339(*from)));
+            field("to", text(&rfc3339(*to)));
+        }
         if let Some(n) = &self.name {
             field("name", text(n));
         }
@@ -107,7 +115,10 @@ impl Alert {
                 Some(e) => format!("{}: collector={c} error={e}", self.kind),
                 None => format!("{}: collector={c}", self.kind),
             },
-            (None, None) => format!("{}: fcstats alert test", self.kind),
+            (None, None) => match &self.maintenance {
+                Some((scope, reason, ..)) => format!("{}: {scope} reason=\"{reason}\"", self.kind),
+                None => format!("{}: fcstats alert test", self.kind),
+            },
         }
     }
 }

@@ -23,7 +23,7 @@ pub(crate) fn string(s: &str, out: &mut String) {
 
 fn value(v: &Value, out: &mut String) {
     match v {
-        Value::Text(s) => string(s, out),
+        Value::Text(s) | Value::Noted(s, _) => string(s, out),
         Value::Int(n) | Value::Secs(n) => out.push_str(&n.to_string()),
         Value::Time(Some(t)) => string(&rfc3339(*t), out),
         Value::Pct(Some(p)) => out.push_str(&format!("{p:.3}")),

@@ -26,6 +26,10 @@ pub enum Value {
     Pct(Option<f64>),
     /// A flag: `true`/`false` in machine formats, `yes` or nothing in tables.
     Bool(bool),
+    /// A text with a note that only tables show, in brackets after it
+    /// (`down (maintenance)`); machine formats carry the note in a field of
+    /// its own.
+    Noted(String, Option<&'static str>),
 }
 
 impl Value {
@@ -44,7 +48,7 @@ impl Value {
     pub fn write_machine(&self, out: &mut String) {
         use std::fmt::Write;
         match self {
-            Value::Text(s) => out.push_str(s),
+            Value::Text(s) | Value::Noted(s, _) => out.push_str(s),
             Value::Int(n) | Value::Secs(n) => write!(out, "{n}").expect("writing to a String"),
             Value::Time(t) => out.push_str(&t.map(rfc3339).unwrap_or_default()),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

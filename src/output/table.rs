@@ -56,6 +56,8 @@ fn cell(v: &Value) -> String {
         Value::Pct(Some(p)) => format!("{p:.2}%"),
         Value::Time(None) | Value::Pct(None) | Value::Bool(false) => "-".into(),
         Value::Bool(true) => "yes".into(),
+        Value::Noted(s, None) => cell(&Value::Text(s.clone())),
+        Value::Noted(s, Some(note)) => format!("{} ({note})", cell(&Value::Text(s.clone()))),
     }
 }
 
@@ -82,14 +84,22 @@ fn first_time(r: &Report) -> Option<i64> {
 
 /// The inventory's columns and the signals' flags (SPEC §9), left out of a
 /// table where no key has one, so that a setup without them reads as before.
-const OPTIONAL: [&str; 3] = ["name", "site", "not_decoding"];
+const OPTIONAL: [&str; 5] = [
+    "name",
+    "site",
+    "not_decoding",
+    "maintenance",
+    "maintenance_s",
+];
 
 /// The columns a table shows.
 fn shown(r: &Report) -> Vec<usize> {
     let empty = |i: usize| {
-        r.rows.iter().all(|row| {
-            matches!(&row[i], Value::Bool(false))
-                || matches!(&row[i], Value::Text(s) if s.is_empty())
+        r.rows.iter().all(|row| match &row[i] {
+            Value::Text(s) => s.is_empty(),
+            Value::Bool(b) => !b,
+            Value::Secs(s) => *s == 0,
+            _ => false,
         })
     };
     (0..r.columns.len())

@@ -76,6 +76,33 @@ impl Gaps {
         Gaps { intervals, prefix }
     }
 
+    /// Spans already sorted and disjoint (a key's merged maintenance windows).
+    pub fn from_spans(intervals: Vec<(i64, i64)>) -> Gaps {
+        let mut prefix = vec![0];
+        for (a, b) in &intervals {
+            prefix.push(prefix.last().unwrap() + (b - a));
+        }
+        Gaps { intervals, prefix }
+    }
+
+    /// The time in both.
+    pub fn intersect(&self, other: &Gaps) -> Gaps {
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < self.intervals.len() && j < other.intervals.len() {
+            let (a, b) = self.intervals[i];
+            let (c, d) = other.intervals[j];
+            if a.max(c) < b.min(d) {
+                out.push((a.max(c), b.min(d)));
+            }
+            if b < d {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        Gaps::from_spans(out)
+    }
+
     /// Gap time before `x`.
     fn upto(&self, x: i64) -> i64 {
         let j = self.intervals.partition_point(|&(_, end)| end <= x);
@@ -110,6 +137,9 @@ pub struct Account {
     pub longest: i64,
     /// Of `unobserved`: the time the key was inactive or retired (SPEC §9).
     pub dormant: i64,
+    /// Down time inside maintenance windows (SPEC §10): neither downtime nor
+    /// observed.
+    pub maintenance: i64,
 }
 
 impl Account {
@@ -144,9 +174,25 @@ pub fn account(
     to: i64,
     gaps: &Gaps,
 ) -> Account {
+    account_in(start, changes, (from, to), gaps, &Gaps::default())
+}
+
+/// `account`, with the key's maintenance windows (`maint`, SPEC §10): down
+/// time inside them is `maintenance`, neither downtime nor observed (nor
+/// unobserved, where a gap falls inside one); an outage wholly inside them
+/// is not counted.
+pub fn account_in(
+    start: Status,
+    changes: &[(i64, Status)],
+    (from, to): (i64, i64),
+    gaps: &Gaps,
+    maint: &Gaps,
+) -> Account {
+    let both = gaps.intersect(maint);
     let mut acc = Account::default();
-    // Observed downtime of the outage in progress, once it overlaps the window.
-    let mut outage: Option<i64> = None;
+    // The outage in progress, once it overlaps the window: its observed
+    // downtime, and its time in maintenance.
+    let mut outage: Option<(i64, i64)> = None;
     let mut status = start;
     let mut t = from;
     let inside = changes
@@ -158,6 +204,7 @@ pub fn account(
         let len = at - t;
         if len > 0 {
             let gap = gaps.overlap(t, at);
+            let (mut down, mut in_maint) = (0, 0);
             match status {
                 Status::Unseen | Status::UnknownDown | Status::UnknownUp => acc.unobserved += len,
                 Status::Inactive | Status::Retired => {
@@ -165,7 +212,11 @@ pub fn account(
                     acc.dormant += len;
                 }
                 Status::Down => {
-                    acc.downtime += len - gap;
+                    in_maint = maint.overlap(t, at);
+                    let gap = gap - both.overlap(t, at);
+                    down = len - in_maint - gap;
+                    acc.downtime += down;
+                    acc.maintenance += in_maint;
                     acc.unobserved += gap;
                 }
                 Status::Up => {
@@ -174,15 +225,18 @@ pub fn account(
                 }
             }
             if in_outage(status) {
-                let observed = if status == Status::Down { len - gap } else { 0 };
-                outage = Some(outage.unwrap_or(0) + observed);
+                let (d, m) = outage.unwrap_or((0, 0));
+                outage = Some((d + down, m + in_maint));
             }
         }
         let ends = at == to || !in_outage(next);
         if in_outage(status) && ends {
-            if let Some(d) = outage.take() {
-                acc.outages += 1;
-                acc.longest = acc.longest.max(d);
+            if let Some((d, m)) = outage.take() {
+                // Wholly inside maintenance: planned, not an outage.
+                if d > 0 || m == 0 {
+                    acc.outages += 1;
+                    acc.longest = acc.longest.max(d);
+                }
             }
         }
         status = next;
@@ -222,6 +276,7 @@ mod tests {
             outages,
             longest,
             dormant: 0,
+            maintenance: 0,
         }
     }
 
@@ -385,6 +440,48 @@ mod tests {
             prop_assert_eq!(a.downtime, first.downtime + second.downtime);
             prop_assert_eq!(a.up, first.up + second.up);
             prop_assert_eq!(a.unobserved, first.unobserved + second.unobserved);
+        }
+
+        /// SPEC §10: with maintenance windows, every second of the window is
+        /// downtime, up, unobserved or maintenance; splitting adds up.
+        #[test]
+        fn maintenance_is_the_fourth_part_of_the_window_and_splits((start, changes, polls) in history(), windows in proptest::collection::vec((0i64..10_000, 1i64..2000), 0..5), from in 0i64..3000, l1 in 0i64..3000, l2 in 0i64..3000, max_gap in 1i64..2000) {
+            let (mid, to) = (from + l1, from + l1 + l2);
+            let mut spans: Vec<(i64, i64)> = windows.iter().map(|&(a, l)| (a, a + l)).collect();
+            spans.sort_unstable();
+            let mut merged: Vec<(i64, i64)> = Vec::new();
+            for (a, b) in spans {
+                match merged.last_mut() {
+                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                    _ => merged.push((a, b)),
+                }
+            }
+            let maint = Gaps::from_spans(merged);
+            let gaps = Gaps::new(&polls, from, to, max_gap);
+            let a = account_in(start, &changes, (from, to), &gaps, &maint);
+            prop_assert_eq!(a.downtime + a.up + a.unobserved + a.maintenance, to - from);
+            prop_assert!(a.downtime >= 0 && a.maintenance >= 0 && a.unobserved >= 0);
+            prop_assert!(a.maintenance <= maint.overlap(from, to));
+            let at_mid = changes.iter().filter(|(at, _)| *at <= mid && *at > from).map(|c| c.1).next_back().unwrap_or(start);
+            let first = account_in(start, &changes, (from, mid), &gaps, &maint);
+            let second = account_in(at_mid, &changes, (mid, to), &gaps, &maint);
+            prop_assert_eq!(a.downtime, first.downtime + second.downtime);
+            prop_assert_eq!(a.maintenance, first.maintenance + second.maintenance);
+            prop_assert_eq!(a.up, first.up + second.up);
+            prop_assert_eq!(a.unobserved, first.unobserved + second.unobserved);
+        }
+
+        #[test]
+        fn an_outage_wholly_inside_maintenance_is_not_one(down_at in 100i64..200, len in 1i64..100) {
+            // Up, down at `down_at` for `len`, inside a window [50, 400).
+            let changes = [(down_at, Down), (down_at + len, Up)];
+            let maint = Gaps::from_spans(vec![(50, 400)]);
+            let a = account_in(Up, &changes, (0, 1000), &Gaps::default(), &maint);
+            prop_assert_eq!((a.downtime, a.maintenance, a.outages, a.up), (0, len, 0, 1000 - len));
+            // Half out of the window: one outage, its length the part outside.
+            let changes = [(350, Down), (350 + 50 + len, Up)];
+            let a = account_in(Up, &changes, (0, 1000), &Gaps::default(), &maint);
+            prop_assert_eq!((a.downtime, a.maintenance, a.outages, a.longest), (len, 50, 1, len));
         }
     }
 }

@@ -83,6 +83,13 @@ impl History {
             .unwrap_or_default()
     }
 
+    /// The name of a key's owner collector.
+    pub fn owner(&self, k: &KeyRow) -> Option<&str> {
+        k.owner
+            .and_then(|id| self.collectors.get(&id))
+            .map(String::as_str)
+    }
+
     /// One key's events, oldest first.
     pub fn events_of(&self, key: i64) -> &[EventRow] {
         let start = self.events.partition_point(|e| e.key < key);

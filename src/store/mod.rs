@@ -4,6 +4,7 @@
 
 pub mod import;
 pub mod lock;
+pub mod maintenance;
 pub mod query;
 mod schema;
 mod undo;

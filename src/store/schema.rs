@@ -107,6 +107,18 @@ DROP TABLE listing;
 ALTER TABLE key ADD COLUMN interface_count INTEGER;
 ALTER TABLE key ADD COLUMN zero_fps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE key ADD COLUMN not_decoding INTEGER NOT NULL DEFAULT 0;
+-- Maintenance windows (`fcstats maintenance add`): shared by every poll and
+-- person. `scope` as `maintenance list` shows it (all, collector=C,
+-- exporter=X site=S ...).
+CREATE TABLE maintenance (
+    id      INTEGER PRIMARY KEY,
+    scope   TEXT NOT NULL,
+    from_at INTEGER NOT NULL,
+    to_at   INTEGER NOT NULL,
+    reason  TEXT NOT NULL,
+    who     TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
 CREATE TABLE import (
     id          INTEGER PRIMARY KEY,
     file        TEXT NOT NULL,

@@ -7,7 +7,7 @@ use super::Select;
 use crate::config::Config;
 use crate::model::Status;
 use crate::output::{Report, Value};
-use crate::report::accounting::{account, availability, status_at, Account, Gaps};
+use crate::report::accounting::{account, account_in, availability, status_at, Account, Gaps};
 use crate::report::history::History;
 use crate::report::window::Window;
 use crate::store::query::KeyRow;
@@ -20,6 +20,7 @@ pub fn accounts<'h>(
     w: Window,
     gaps: &Gaps,
     sel: &Select,
+    windows: &[crate::maintenance::Window],
 ) -> Vec<(&'h KeyRow, Account)> {
     let keys = h
         .keys
@@ -38,7 +39,14 @@ pub fn accounts<'h>(
         let start = status_at(mine.iter().map(|e| (e.at, e.prev)), k.status, w.from);
         changes.clear();
         changes.extend(mine.iter().map(|e| (e.at, e.kind.after(e.prev))));
-        (k, account(start, &changes, w.from, w.to, gaps))
+        if windows.is_empty() {
+            return (k, account(start, &changes, w.from, w.to, gaps));
+        }
+        let owner = h.owner(k);
+        let covers = |win: &crate::maintenance::Window| sel.in_window(win, &k.key, owner);
+        let spans = crate::maintenance::key_spans(windows, covers, w.from, w.to);
+        let maint = Gaps::from_spans(spans);
+        (k, account_in(start, &changes, (w.from, w.to), gaps, &maint))
     })
     .filter(|(_, a)| !a.only_dormant())
     .collect()
@@ -72,6 +80,7 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool, sel: &Select) -> Report 
             "unobserved_s",
             "name",
             "site",
+            "maintenance_s",
         ],
         rows: listed
             .iter()
@@ -86,6 +95,7 @@ pub fn per_key(accts: &[(&KeyRow, Account)], all: bool, sel: &Select) -> Report 
                     Value::Secs(a.unobserved),
                 ];
                 row.extend(sel.labels(&k.key));
+                row.push(Value::Secs(a.maintenance));
                 row
             })
             .collect(),
@@ -104,6 +114,7 @@ pub fn total(accts: &[(&KeyRow, Account)]) -> Report {
             "outages",
             "availability_pct",
             "unobserved_s",
+            "maintenance_s",
         ],
         rows: vec![vec![
             Value::Int(accts.len() as i64),
@@ -112,6 +123,7 @@ pub fn total(accts: &[(&KeyRow, Account)]) -> Report {
             Value::Int(sum(|a| i64::from(a.outages))),
             Value::Pct(availability(observed, downtime)),
             Value::Secs(sum(|a| a.unobserved)),
+            Value::Secs(sum(|a| a.maintenance)),
         ]],
         note: vec![],
     }
@@ -140,7 +152,8 @@ pub fn run(
         cfg.max_gap.secs() as i64,
     )
     .covered(&store.imported_spans()?);
-    let accts = accounts(&h, w, &gaps, sel);
+    let windows = super::windows(store, cfg, w.from, w.to)?;
+    let accts = accounts(&h, w, &gaps, sel, &windows);
     log::debug!("accounted at {:.3}s", started.elapsed().as_secs_f64());
     Ok(if want_total {
         total(&accts)
@@ -240,7 +253,7 @@ mod tests {
             let gaps = Gaps::new(&polls, w.from, w.to, 900);
             let inventory = crate::model::inventory::Inventory::default();
             let all = Select::all(&inventory);
-            let accts = accounts(&h, w, &gaps, &all);
+            let accts = accounts(&h, w, &gaps, &all, &[]);
             let rows = per_key(&accts, true, &all).rows;
             let total = &total(&accts).rows[0];
             let sum = |col: usize| rows.iter().map(|r| secs(&r[col])).sum::<i64>();

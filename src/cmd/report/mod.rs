@@ -115,6 +115,12 @@ impl<'a> Select<'a> {
             })
     }
 
+    /// Whether a maintenance window covers `k` (`owner`: its collector).
+    pub fn in_window(&self, w: &crate::maintenance::Window, k: &Key, owner: Option<&str>) -> bool {
+        let entry = self.inventory.lookup(&k.exporter, &k.interface);
+        w.scope.covers_key(&k.exporter, &k.interface, entry, owner)
+    }
+
     /// `name` and `site` of `k` (empty where the inventory says nothing).
     pub fn labels(&self, k: &Key) -> [Value; 2] {
         let e = self.inventory.lookup(&k.exporter, &k.interface);
@@ -124,6 +130,20 @@ impl<'a> Select<'a> {
             text(e.and_then(|e| e.site.as_ref())),
         ]
     }
+}
+
+/// The maintenance windows (database and config) that overlap [from, to).
+pub fn windows(
+    store: &Store,
+    cfg: &Config,
+    from: i64,
+    to: i64,
+) -> Result<Vec<crate::maintenance::Window>> {
+    let mut windows = store.windows(from, to)?;
+    for r in &cfg.maintenance {
+        windows.extend(r.occurrences(from, to));
+    }
+    Ok(windows)
 }
 
 fn print(report: &Report, out: &OutputArgs) -> Result<i32> {

@@ -7,6 +7,7 @@ use anyhow::Result;
 use super::Select;
 use crate::cli::StateFilter;
 use crate::config::Config;
+use crate::maintenance::Window;
 use crate::model::Status;
 use crate::output::{Report, Value};
 use crate::store::query::{CollectorRow, KeyRow, PollRow};
@@ -68,7 +69,7 @@ pub fn build(
     names: &HashMap<i64, String>,
     filter: Option<StateFilter>,
     sel: &Select,
-    note: Vec<Value>,
+    (note, windows): (Vec<Value>, &[Window]),
 ) -> Report {
     let mut keys: Vec<&KeyRow> = keys
         .into_iter()
@@ -90,14 +91,17 @@ pub fn build(
             "name",
             "site",
             "not_decoding",
+            "maintenance",
         ],
         rows: keys
             .into_iter()
             .map(|k| {
+                let owner = k.owner.and_then(|o| names.get(&o)).map(String::as_str);
+                let maint = windows.iter().any(|w| sel.in_window(w, &k.key, owner));
                 let mut row = vec![
                     Value::text(&k.key.exporter),
                     Value::text(&k.key.interface),
-                    Value::text(k.status.as_str()),
+                    Value::Noted(k.status.as_str().into(), maint.then_some("maintenance")),
                     Value::Time(Some(k.since)),
                     Value::Int(k.bps as i64),
                     Value::text(
@@ -109,6 +113,7 @@ pub fn build(
                 ];
                 row.extend(sel.labels(&k.key));
                 row.push(Value::Bool(k.not_decoding));
+                row.push(Value::Bool(maint));
                 row
             })
             .collect(),
@@ -124,11 +129,14 @@ pub fn run(
 ) -> Result<Report> {
     let keys = store.keys()?;
     let note = last_poll_note(store.last_poll_row()?, &store.collectors()?, cfg);
+    let now = crate::time::now();
+    let windows = super::windows(store, cfg, now, now + 1)?;
+    let windows: Vec<Window> = windows.into_iter().filter(|w| w.contains(now)).collect();
     Ok(build(
         keys.iter().map(|(_, k)| k).collect(),
         &store.collector_names()?,
         filter,
         sel,
-        note,
+        (note, &windows),
     ))
 }
