@@ -262,7 +262,7 @@ fn confirm_holds_a_transition_until_n_polls_agree_and_dates_it_at_the_first() {
     // Downtime 10:15..10:30 = 900 s, exact despite the confirmation delay.
     let dt = w.run(&[&["report", "downtime"][..], &win[..]].concat());
     assert_eq!(
-        dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\t\t\n",
+        dt.stdout, "10.0.0.1\t\t900\t1\t900\t62.500\t0\t\t\t0\n",
         "{dt}"
     );
 }
