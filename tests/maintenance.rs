@@ -214,6 +214,8 @@ fn windows_are_added_listed_ended_and_removed_with_who_and_why() {
         status.lines().all(|l| l.ends_with(",false,true")),
         "{status}"
     );
+    let table = stdout(&w, &["report", "status", "--format", "table"]);
+    assert!(table.contains(" up (maintenance) "), "{table}");
     w.run(&["maintenance", "end", "2"]).expect_code(0);
     assert_eq!(list(false), "");
     w.run(&["maintenance", "remove", "1"]).expect_code(0);
