@@ -79,6 +79,23 @@ pub enum Command {
         #[arg(long, value_name = "DUR", num_args = 0..=1, conflicts_with = "at", value_parser = dur_arg)]
         every: Option<Option<Dur>>,
     },
+    /// A Nagios/Icinga plugin: OK, WARNING, CRITICAL or UNKNOWN from the
+    /// database (it never polls); exit 0, 1, 2 or 3
+    Check {
+        /// Warning when the number of down keys is outside RANGE
+        /// (monitoring-plugins syntax: 10, 10:, ~:10, 10:20, @10:20) [default: 0]
+        #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+        warning: Option<String>,
+        /// Critical when the number of down keys is outside RANGE [default: 0:
+        /// any down key]
+        #[arg(long, value_name = "RANGE", allow_hyphen_values = true)]
+        critical: Option<String>,
+        /// UNKNOWN when the last poll is older than DUR [default: max_gap]
+        #[arg(long, value_name = "DUR")]
+        unknown_after: Option<String>,
+        #[command(flatten)]
+        keys: KeyArgs,
+    },
     /// Answer a question from the recorded history
     Report {
         #[command(subcommand)]

@@ -4,6 +4,7 @@
 //! examples use the stages directly.
 
 pub mod aggregate;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -22,6 +22,21 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         Command::Demo { keep, out } => return cmd::demo::run(out, keep.as_deref()),
         Command::Completions { shell } => return cmd::docs::completions(*shell),
         Command::Man { dir } => return cmd::docs::man(dir.as_deref()),
+        Command::Check {
+            warning,
+            critical,
+            unknown_after,
+            keys,
+        } => {
+            return cmd::check::run(&cmd::check::Args {
+                config: cli.config.as_deref(),
+                db: cli.db.as_deref(),
+                warning: warning.as_deref(),
+                critical: critical.as_deref(),
+                unknown_after: unknown_after.as_deref(),
+                keys,
+            })
+        }
         _ => {}
     }
     let cfg = cmd::load_config(cli.config.as_deref())?;
@@ -44,7 +59,10 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         Command::Alerts { test, out } => {
             cmd::alerts::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), *test, out)
         }
-        Command::Demo { .. } | Command::Completions { .. } | Command::Man { .. } => {
+        Command::Demo { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Check { .. } => {
             unreachable!("handled before the config is read")
         }
         Command::Maintenance { command } => {
@@ -70,12 +88,35 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
     }
 }
 
+/// Whether the command line names `check` as its command (global options
+/// and their values skipped).
+fn is_check() -> bool {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-c" | "--config" | "--db" => {
+                args.next();
+            }
+            a if a.starts_with('-') => {}
+            a => return a == "check",
+        }
+    }
+    false
+}
+
 fn main() {
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m.value_source("db"))));
     let (cli, db_source) = match parsed {
         Ok(parsed) => parsed,
+        Err(e) if e.use_stderr() && is_check() => {
+            // A plugin's bad arguments are UNKNOWN, said on stdout.
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or("bad arguments");
+            println!("FCSTATS UNKNOWN - {}", first.trim_start_matches("error: "));
+            std::process::exit(3);
+        }
         Err(e) => {
             let code = if e.use_stderr() {
                 exit::USAGE

@@ -264,6 +264,7 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
         pages,
         [
             "fcstats-alerts.1",
+            "fcstats-check.1",
             "fcstats-completions.1",
             "fcstats-config-check.1",
             "fcstats-config.1",

@@ -2,6 +2,7 @@
 //! did its job, or an error (exit 1, or 75 for `LockHeld`).
 
 pub mod alerts;
+pub mod check;
 pub mod config_check;
 pub mod db;
 pub mod demo;
