@@ -463,6 +463,7 @@ fn main() -> Result<()> {
         listings: &[],
         outbox: &[],
         prune_before: None,
+        duration_ms: None,
     })?;
     drop(base);
     let per_poll_events = (a.month_events / a.month_polls).max(2) & !1;
@@ -495,6 +496,7 @@ fn main() -> Result<()> {
             listings: &[],
             outbox: &[],
             prune_before: None,
+            duration_ms: None,
         })?;
     }
     drop(store);

@@ -96,6 +96,9 @@ pub enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Print the state of every key and collector in the Prometheus text
+    /// format (what `metrics: {textfile:}` writes after every poll)
+    Metrics,
     /// Answer a question from the recorded history
     Report {
         #[command(subcommand)]

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod legacy_csv;
 pub mod logging;
 pub mod maintenance;
+pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod output;

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod docs;
 pub mod import;
 pub mod maintenance;
+pub mod metrics;
 pub mod poll;
 pub mod report;
 pub mod schedule;

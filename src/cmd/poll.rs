@@ -357,7 +357,7 @@ fn record(
     store: &mut Store,
     s: &Settled,
     reads: &[CollectorRead],
-    at: i64,
+    (at, started): (i64, Instant),
 ) -> Result<()> {
     let failed = reads.iter().filter(|r| r.rows().is_none()).count();
     store.record(&PollRecord {
@@ -374,6 +374,7 @@ fn record(
         // because of its own time.
         prune_before: (cfg.retention.secs() > 0 && failed < reads.len())
             .then(|| at.min(crate::time::now()) - cfg.retention.secs() as i64),
+        duration_ms: i64::try_from(started.elapsed().as_millis()).ok(),
     })
 }
 
@@ -469,11 +470,18 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let windows = poll_windows(cfg, &store, snap.last_poll, at)?;
     let settled = settle(cfg, &sinks, &snap, (&verdicts, &seen), &reads, at, &windows);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());
-    record(cfg, &mut store, &settled, &reads, at)?;
+    record(cfg, &mut store, &settled, &reads, (at, started))?;
     for c in &settled.changes {
         log_change(c, &cfg.exporters);
     }
     deliver(cfg, &store, &sinks)?;
+    if let Some(path) = &cfg.metrics.textfile {
+        // The poll is recorded: a textfile that cannot be written is said,
+        // and the next poll writes it again.
+        if let Err(e) = super::metrics::write_textfile(cfg, &store, path) {
+            log::error!("metrics: {e:#}");
+        }
+    }
     let summary = summarize(&verdicts, &snap, &settled.changes, |id| {
         !cfg.exporters.ignore.is_empty() && {
             let k = snap.table.key(id);

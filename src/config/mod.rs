@@ -135,6 +135,8 @@ pub struct Config {
     pub confirm: crate::state::Confirm,
     /// Opt-in signals besides up and down (SPEC §9).
     pub signals: Vec<crate::signals::Signal>,
+    /// The Prometheus textfile (SPEC §11).
+    pub metrics: Metrics,
     /// Recurring maintenance windows (SPEC §10).
     #[serde(serialize_with = "ser_maintenance")]
     pub maintenance: Vec<crate::maintenance::Recurring>,
@@ -350,6 +352,8 @@ struct RawConfig {
     #[serde(default)]
     signals: Vec<crate::signals::Signal>,
     #[serde(default)]
+    metrics: RawMetrics,
+    #[serde(default)]
     maintenance: Vec<RawMaintenance>,
     #[serde(default)]
     outage_start: Option<crate::state::OutageStart>,
@@ -359,6 +363,21 @@ struct RawConfig {
     inventory: Option<String>,
     #[serde(default)]
     ignore: Vec<RawIgnore>,
+}
+
+/// `metrics:` as written (SPEC §11).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    #[serde(default)]
+    textfile: Option<String>,
+}
+
+/// `metrics:` resolved.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Metrics {
+    /// Written atomically after every poll (for node_exporter's textfile collector).
+    pub textfile: Option<PathBuf>,
 }
 
 /// A recurring maintenance window as written (SPEC §10).
@@ -600,6 +619,7 @@ struct Common {
     alert_budget: Option<Dur>,
     confirm: crate::state::Confirm,
     signals: Vec<crate::signals::Signal>,
+    metrics: Metrics,
     maintenance: Vec<crate::maintenance::Recurring>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
@@ -653,6 +673,7 @@ fn build(
         alert_budget: common.alert_budget.unwrap_or(Dur(60)),
         confirm: common.confirm,
         signals: common.signals,
+        metrics: common.metrics,
         maintenance: common.maintenance,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
@@ -718,6 +739,13 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
         alert_budget: raw.alert_budget,
         retention: raw.retention,
         signals: raw.signals.clone(),
+        metrics: Metrics {
+            textfile: raw
+                .metrics
+                .textfile
+                .as_deref()
+                .map(|f| resolve_path(base, f)),
+        },
         maintenance: resolve_maintenance(raw.maintenance, raw.inventory.is_some())
             .with_context(|| file.to_string())?,
         outage_start: raw.outage_start.unwrap_or_default(),

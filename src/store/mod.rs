@@ -84,6 +84,8 @@ pub struct PollRecord<'a> {
     pub outbox: &'a [NewAlert],
     /// History older than this time is pruned in the same transaction.
     pub prune_before: Option<i64>,
+    /// From the poll's start to this record.
+    pub duration_ms: Option<i64>,
 }
 
 /// How a known state is stored: 1 up, 0 down, 2 inactive, 3 retired.
@@ -361,8 +363,15 @@ impl Store {
             )?
             .execute(params![a.created, a.sink, a.kind, a.summary, a.payload])?;
         }
-        tx.prepare_cached("INSERT INTO poll (at, ok, failed) VALUES (?1, ?2, ?3)")?
-            .execute(params![poll.at, poll.ok as i64, poll.failed as i64])?;
+        tx.prepare_cached(
+            "INSERT INTO poll (at, ok, failed, duration_ms) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            poll.at,
+            poll.ok as i64,
+            poll.failed as i64,
+            poll.duration_ms
+        ])?;
         if let Some(cut) = poll.prune_before {
             // Each is a range of a time-ordered index: cheap when there is nothing to prune.
             for table in ["event", "poll", "collector_event"] {

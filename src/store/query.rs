@@ -52,6 +52,8 @@ pub struct PollRow {
     pub at: i64,
     pub ok: i64,
     pub failed: i64,
+    /// From the poll's start to its commit (`None` for polls before v5).
+    pub duration_ms: Option<i64>,
 }
 
 /// Events in time order to (key, time) order: a counting sort on the key
@@ -257,17 +259,26 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT at, ok, failed FROM poll ORDER BY at DESC LIMIT 1",
+                "SELECT at, ok, failed, duration_ms FROM poll ORDER BY at DESC LIMIT 1",
                 [],
                 |r| {
                     Ok(PollRow {
                         at: r.get(0)?,
                         ok: r.get(1)?,
                         failed: r.get(2)?,
+                        duration_ms: r.get(3)?,
                     })
                 },
             )
             .optional()?)
+    }
+
+    /// Alerts in the outbox.
+    pub fn alerts_pending(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM alert", [], |r| r.get(0))?;
+        Ok(n as usize)
     }
 
     /// Collector names by row id.

@@ -107,6 +107,8 @@ DROP TABLE listing;
 ALTER TABLE key ADD COLUMN interface_count INTEGER;
 ALTER TABLE key ADD COLUMN zero_fps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE key ADD COLUMN not_decoding INTEGER NOT NULL DEFAULT 0;
+-- How long each poll took to record (for the metrics), in milliseconds.
+ALTER TABLE poll ADD COLUMN duration_ms INTEGER;
 -- Maintenance windows (`fcstats maintenance add`): shared by every poll and
 -- person. `scope` as `maintenance list` shows it (all, collector=C,
 -- exporter=X site=S ...).

@@ -52,6 +52,7 @@ fn rec<'a>(at: i64, keys: &'a [KeyChange], listings: &'a [(String, Vec<KeyId>)])
         listings,
         outbox: &[],
         prune_before: None,
+        duration_ms: None,
     }
 }
 
@@ -88,6 +89,7 @@ fn a_recorded_poll_loads_back_as_the_snapshot() {
         listings: &listings,
         outbox: &[],
         prune_before: None,
+        duration_ms: None,
     })
     .unwrap();
     drop(s);
