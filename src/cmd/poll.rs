@@ -475,6 +475,13 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         log_change(c, &cfg.exporters);
     }
     deliver(cfg, &store, &sinks)?;
+    // A dead man's switch: only a poll that read something is alive.
+    let read_some = reads.iter().any(|r| r.rows().is_some());
+    if let Some(h) = cfg.heartbeat.as_ref().filter(|_| read_some) {
+        if let Err(e) = notify::heartbeat::send(h) {
+            log::warn!("heartbeat: {e:#}");
+        }
+    }
     if let Some(path) = &cfg.metrics.textfile {
         // The poll is recorded: a textfile that cannot be written is said,
         // and the next poll writes it again.

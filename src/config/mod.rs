@@ -137,6 +137,8 @@ pub struct Config {
     pub signals: Vec<crate::signals::Signal>,
     /// The Prometheus textfile (SPEC §11).
     pub metrics: Metrics,
+    /// A GET after every poll that read a collector (SPEC §11).
+    pub heartbeat: Option<Heartbeat>,
     /// Recurring maintenance windows (SPEC §10).
     #[serde(serialize_with = "ser_maintenance")]
     pub maintenance: Vec<crate::maintenance::Recurring>,
@@ -354,6 +356,8 @@ struct RawConfig {
     #[serde(default)]
     metrics: RawMetrics,
     #[serde(default)]
+    heartbeat: Option<RawHeartbeat>,
+    #[serde(default)]
     maintenance: Vec<RawMaintenance>,
     #[serde(default)]
     outage_start: Option<crate::state::OutageStart>,
@@ -371,6 +375,73 @@ struct RawConfig {
 struct RawMetrics {
     #[serde(default)]
     textfile: Option<String>,
+}
+
+/// `heartbeat:` as written (SPEC §11).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeartbeat {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    url_env: Option<String>,
+    #[serde(default)]
+    timeout: Option<Dur>,
+}
+
+/// `heartbeat:` resolved: where the URL comes from (it may carry a token).
+#[derive(Clone, Debug)]
+pub struct Heartbeat {
+    url: Password,
+    pub timeout: Dur,
+}
+
+impl Heartbeat {
+    /// The URL (from the config, or its environment variable).
+    pub fn url(&self) -> Result<String> {
+        match &self.url {
+            Password::Inline(u) => Ok(u.0.clone()),
+            Password::Env(v) => std::env::var(v)
+                .map_err(|_| anyhow::anyhow!("heartbeat: url_env names ${v}, which is not set")),
+            _ => bail!("heartbeat: no url"),
+        }
+    }
+}
+
+impl Serialize for Heartbeat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct View {
+            url: String,
+            timeout: Dur,
+        }
+        let url = match &self.url {
+            Password::Inline(u) => crate::secret::url_shown(&u.0),
+            Password::Env(v) => format!("env {v}"),
+            _ => String::new(),
+        };
+        View {
+            url,
+            timeout: self.timeout,
+        }
+        .serialize(s)
+    }
+}
+
+fn resolve_heartbeat(raw: Option<RawHeartbeat>) -> Result<Option<Heartbeat>> {
+    let Some(h) = raw else { return Ok(None) };
+    let url = match (h.url, h.url_env) {
+        (Some(_), Some(_)) => bail!("heartbeat: set only one of url and url_env"),
+        (Some(u), None) => Password::Inline(Secret(u)),
+        (None, Some(v)) => Password::Env(env_name("heartbeat.url_env", v)?),
+        (None, None) => {
+            bail!("heartbeat: give url (or url_env, the name of a variable holding it)")
+        }
+    };
+    Ok(Some(Heartbeat {
+        url,
+        timeout: h.timeout.unwrap_or(Dur(10)),
+    }))
 }
 
 /// `metrics:` resolved.
@@ -620,6 +691,7 @@ struct Common {
     confirm: crate::state::Confirm,
     signals: Vec<crate::signals::Signal>,
     metrics: Metrics,
+    heartbeat: Option<Heartbeat>,
     maintenance: Vec<crate::maintenance::Recurring>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
@@ -674,6 +746,7 @@ fn build(
         confirm: common.confirm,
         signals: common.signals,
         metrics: common.metrics,
+        heartbeat: common.heartbeat,
         maintenance: common.maintenance,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
@@ -746,6 +819,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
                 .as_deref()
                 .map(|f| resolve_path(base, f)),
         },
+        heartbeat: resolve_heartbeat(raw.heartbeat).with_context(|| file.to_string())?,
         maintenance: resolve_maintenance(raw.maintenance, raw.inventory.is_some())
             .with_context(|| file.to_string())?,
         outage_start: raw.outage_start.unwrap_or_default(),

@@ -6,6 +6,7 @@
 mod email;
 pub mod event;
 mod exec;
+pub mod heartbeat;
 mod syslog;
 mod webhook;
 
