@@ -1,10 +1,12 @@
 //! The `alerts:` section: where transitions and collector health changes go.
 
-use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use super::logcfg::{SyslogFormat, SyslogServer};
+use anyhow::{bail, Result};
+use serde::Serialize;
+
 use super::Dur;
+use crate::notify::{Shared, SinkConfig, SINK_TYPES};
 
 /// What can raise an alert. Baselines never do.
 pub const KINDS: [&str; 7] = [
@@ -17,81 +19,37 @@ pub const KINDS: [&str; 7] = [
     "not_decoding",
 ];
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub(super) enum RawSink {
-    Syslog {
-        name: Option<String>,
-        kinds: Option<Vec<String>>,
-        server: Option<String>,
-        facility: Option<String>,
-        format: Option<SyslogFormat>,
-    },
-    Exec {
-        name: Option<String>,
-        kinds: Option<Vec<String>>,
-        command: Vec<String>,
-        timeout: Option<Dur>,
-    },
-    Webhook {
-        name: Option<String>,
-        kinds: Option<Vec<String>>,
-        url: String,
-        timeout: Option<Dur>,
-    },
-    Email {
-        name: Option<String>,
-        kinds: Option<Vec<String>>,
-        smtp: String,
-        from: String,
-        to: Vec<String>,
-        username_env: Option<String>,
-        password_env: Option<String>,
-        timeout: Option<Dur>,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum SinkSpec {
-    /// `server: None`: the `log.syslog` server.
-    Syslog {
-        server: Option<SyslogServer>,
-        facility: Option<String>,
-        format: Option<SyslogFormat>,
-    },
-    Exec {
-        command: Vec<String>,
-        timeout: Dur,
-    },
-    Webhook {
-        /// Shown without its path, query and user:password (they may hold a token).
-        #[serde(serialize_with = "crate::secret::serialize_url")]
-        url: String,
-        timeout: Dur,
-    },
-    Email(EmailSpec),
-}
-
-/// Where and how `type: email` sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct EmailSpec {
-    pub smtp: String,
-    pub from: String,
-    pub to: Vec<String>,
-    pub username_env: Option<String>,
-    pub password_env: Option<String>,
-    pub timeout: Dur,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One `alerts:` entry, resolved: the keys every sink shares, its type, and
+/// its own keys (each sink type's file in `notify/` reads and checks them).
+#[derive(Clone, Debug)]
 pub struct AlertSink {
-    /// How the outbox names it: `name:`, else its type (numbered when repeated).
-    pub name: String,
-    /// The kinds it gets (all when not given).
-    pub kinds: Vec<String>,
-    #[serde(flatten)]
-    pub spec: SinkSpec,
+    pub shared: Shared,
+    pub type_name: &'static str,
+    pub spec: Arc<dyn SinkConfig>,
+}
+
+impl AlertSink {
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+}
+
+impl Serialize for AlertSink {
+    /// `type`, the shared keys, then the type's own (secrets masked).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("type", self.type_name)?;
+        m.serialize_entry("name", &self.shared.name)?;
+        m.serialize_entry("kinds", &self.shared.kinds)?;
+        m.serialize_entry("timeout", &self.shared.timeout)?;
+        if let serde_yaml::Value::Mapping(own) = self.spec.shown() {
+            for (k, v) in own {
+                m.serialize_entry(&k, &v)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// Kinds a sink gets only when its `kinds:` names them.
@@ -112,135 +70,87 @@ fn kinds(k: Option<Vec<String>>) -> Result<Vec<String>> {
     Ok(k)
 }
 
-pub(super) fn resolve(raw: Vec<RawSink>) -> Result<Vec<AlertSink>> {
+/// The keys every sink shares, taken out of its entry (what is left is the
+/// type's own).
+struct SharedKeys {
+    type_name: String,
+    name: Option<String>,
+    kinds: Option<Vec<String>>,
+    timeout: Option<Dur>,
+}
+
+fn take_shared(entry: &mut serde_yaml::Mapping) -> Result<SharedKeys> {
+    fn take<T: serde::de::DeserializeOwned>(
+        m: &mut serde_yaml::Mapping,
+        key: &str,
+    ) -> Result<Option<T>> {
+        m.remove(key)
+            .map(|v| serde_yaml::from_value(v).map_err(|e| anyhow::anyhow!("{key}: {e}")))
+            .transpose()
+    }
+    let type_name: String = take(entry, "type")?
+        .ok_or_else(|| anyhow::anyhow!("type: missing; one of {}", type_names().join(", ")))?;
+    Ok(SharedKeys {
+        type_name,
+        name: take(entry, "name")?,
+        kinds: take(entry, "kinds")?,
+        timeout: take(entry, "timeout")?,
+    })
+}
+
+fn type_names() -> Vec<&'static str> {
+    SINK_TYPES.iter().map(|t| t.name).collect()
+}
+
+/// `name:`, else the type, numbered when it repeats (`webhook-2`).
+fn default_name(out: &[AlertSink], kind_name: &str) -> String {
+    let same = out
+        .iter()
+        .filter(|s| s.name() == kind_name || s.name().starts_with(&format!("{kind_name}-")))
+        .count();
+    if same == 0 {
+        kind_name.to_string()
+    } else {
+        format!("{kind_name}-{}", same + 1)
+    }
+}
+
+fn resolve_one(raw: serde_yaml::Value, out: &[AlertSink]) -> Result<AlertSink> {
+    let serde_yaml::Value::Mapping(mut entry) = raw else {
+        bail!("give a mapping, like {{type: webhook, url: 'https://…'}}");
+    };
+    let keys = take_shared(&mut entry)?;
+    let t = SINK_TYPES
+        .iter()
+        .find(|t| t.name == keys.type_name)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "type: `{}` is not one of {}",
+                keys.type_name,
+                type_names().join(", ")
+            )
+        })?;
+    let spec = (t.read)(serde_yaml::Value::Mapping(entry))?;
+    let name = keys.name.unwrap_or_else(|| default_name(out, t.name));
+    if out.iter().any(|s| s.name() == name) {
+        bail!("name: `{name}` is used twice");
+    }
+    Ok(AlertSink {
+        shared: Shared {
+            name,
+            kinds: kinds(keys.kinds)?,
+            timeout: keys.timeout.unwrap_or_else(|| spec.default_timeout()),
+        },
+        type_name: t.name,
+        spec: Arc::from(spec),
+    })
+}
+
+pub(super) fn resolve(raw: Vec<serde_yaml::Value>) -> Result<Vec<AlertSink>> {
     let mut out: Vec<AlertSink> = Vec::new();
     for (i, r) in raw.into_iter().enumerate() {
-        let at = |e: anyhow::Error| e.context(format!("alerts[{i}]"));
-        let (name, kind_list, spec, kind_name) = match r {
-            RawSink::Syslog {
-                name,
-                kinds: k,
-                server,
-                facility,
-                format,
-            } => {
-                if let Some(f) = &facility {
-                    if f.parse::<syslog::Facility>().is_err() {
-                        return Err(at(anyhow::anyhow!(
-                            "facility: `{f}` is not a syslog facility"
-                        )));
-                    }
-                }
-                let server = server
-                    .map(|s| SyslogServer::parse(&s))
-                    .transpose()
-                    .map_err(at)?;
-                (
-                    name,
-                    k,
-                    SinkSpec::Syslog {
-                        server,
-                        facility,
-                        format,
-                    },
-                    "syslog",
-                )
-            }
-            RawSink::Exec {
-                name,
-                kinds: k,
-                command,
-                timeout,
-            } => {
-                if command.is_empty() {
-                    return Err(at(anyhow::anyhow!("command: give the program and its arguments, like [/usr/local/bin/page-noc, --team, netops]")));
-                }
-                (
-                    name,
-                    k,
-                    SinkSpec::Exec {
-                        command,
-                        timeout: timeout.unwrap_or(Dur(30)),
-                    },
-                    "exec",
-                )
-            }
-            RawSink::Webhook {
-                name,
-                kinds: k,
-                url,
-                timeout,
-            } => {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(at(anyhow::anyhow!(
-                        "url: `{}` must start with http:// or https://",
-                        crate::secret::url_shown(&url)
-                    )));
-                }
-                (
-                    name,
-                    k,
-                    SinkSpec::Webhook {
-                        url,
-                        timeout: timeout.unwrap_or(Dur(10)),
-                    },
-                    "webhook",
-                )
-            }
-            RawSink::Email {
-                name,
-                kinds: k,
-                smtp,
-                from,
-                to,
-                username_env,
-                password_env,
-                timeout,
-            } => {
-                if smtp
-                    .rsplit_once(':')
-                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
-                {
-                    return Err(at(anyhow::anyhow!(
-                        "smtp: `{smtp}` needs a host and a port, like smtp.example.net:587"
-                    )));
-                }
-                if to.is_empty() {
-                    return Err(at(anyhow::anyhow!("to: name at least one recipient")));
-                }
-                let env = |key, v: Option<String>| {
-                    v.map(|v| super::env_name(key, v)).transpose().map_err(&at)
-                };
-                let spec = SinkSpec::Email(EmailSpec {
-                    smtp,
-                    from,
-                    to,
-                    username_env: env("username_env", username_env)?,
-                    password_env: env("password_env", password_env)?,
-                    timeout: timeout.unwrap_or(Dur(30)),
-                });
-                (name, k, spec, "email")
-            }
-        };
-        let name = name.unwrap_or_else(|| {
-            let same = out
-                .iter()
-                .filter(|s| s.name == kind_name || s.name.starts_with(&format!("{kind_name}-")))
-                .count();
-            if same == 0 {
-                kind_name.to_string()
-            } else {
-                format!("{kind_name}-{}", same + 1)
-            }
-        });
-        if out.iter().any(|s| s.name == name) {
-            return Err(at(anyhow::anyhow!("name: `{name}` is used twice")));
-        }
-        out.push(AlertSink {
-            name,
-            kinds: kinds(kind_list).map_err(at)?,
-            spec,
-        });
+        let sink = resolve_one(r, &out).map_err(|e| e.context(format!("alerts[{i}]")))?;
+        out.push(sink);
     }
     Ok(out)
 }
@@ -257,27 +167,24 @@ mod tests {
     fn every_sink_type_with_defaults() {
         let s = parse(
             "- {type: syslog}\n- {type: exec, command: [/bin/cat], kinds: [down]}\n\
-             - {type: webhook, url: 'http://127.0.0.1:9/x'}\n- {type: webhook, url: 'https://h/y', timeout: 3s}\n\
+             - {type: webhook, url: 'http://127.0.0.1:9/x'}\n- {type: webhook, url: 'https://h/y?token=t', timeout: 3s}\n\
              - {type: email, smtp: 'mail:587', from: a@b, to: [c@d], password_env: PW}\n",
         )
         .unwrap();
-        let names: Vec<&str> = s.iter().map(|x| x.name.as_str()).collect();
+        let names: Vec<&str> = s.iter().map(|x| x.name()).collect();
         assert_eq!(names, ["syslog", "exec", "webhook", "webhook-2", "email"]);
-        assert_eq!(s[0].kinds, KINDS.to_vec());
-        assert_eq!(s[1].kinds, ["down"]);
+        assert_eq!(s[0].shared.kinds, KINDS.to_vec());
+        assert_eq!(s[1].shared.kinds, ["down"]);
+        // Each type's own default timeout, or the one given.
+        let timeouts: Vec<u64> = s.iter().map(|x| x.shared.timeout.secs()).collect();
+        assert_eq!(timeouts, [10, 30, 10, 3, 30]);
+        // As `config check` shows them: type, shared keys, own keys; the
+        // webhook's token never.
+        let shown = serde_yaml::to_string(&s[3]).unwrap();
         assert_eq!(
-            s[1].spec,
-            SinkSpec::Exec {
-                command: vec!["/bin/cat".into()],
-                timeout: Dur(30)
-            }
-        );
-        assert_eq!(
-            s[3].spec,
-            SinkSpec::Webhook {
-                url: "https://h/y".into(),
-                timeout: Dur(3)
-            }
+            shown,
+            "type: webhook\nname: webhook-2\nkinds:\n- down\n- up\n- collector_failed\n- collector_recovered\n\
+             - retired\n- interfaces_changed\n- not_decoding\ntimeout: 3s\nurl: https://h/…\n"
         );
     }
 
@@ -288,8 +195,15 @@ mod tests {
         assert!(e("- {type: webhook, url: 'ftp://x'}").contains("must start with http://"));
         assert!(e("- {type: exec, command: [x], kinds: [sideways]}")
             .contains("`sideways` is not one of down, up"));
-        assert!(e("- {type: pager}").contains("unknown variant `pager`"));
+        assert_eq!(
+            e("- {type: pager}"),
+            "alerts[0]: type: `pager` is not one of syslog, exec, webhook, email"
+        );
         assert!(e("- {type: webhook, url: 'http://x', urll: y}").contains("unknown field `urll`"));
+        assert!(e("- {type: syslog, facility: nowhere}")
+            .contains("facility: `nowhere` is not a syslog facility"));
+        assert!(e("- {type: email, smtp: 'mail', from: a, to: [b]}")
+            .contains("needs a host and a port"));
         assert!(
             e("- {type: exec, command: [a], name: x}\n- {type: exec, command: [b], name: x}")
                 .contains("`x` is used twice")

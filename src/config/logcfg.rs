@@ -73,6 +73,13 @@ impl std::fmt::Display for SyslogServer {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for SyslogServer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SyslogServer, D::Error> {
+        let text = String::deserialize(d)?;
+        SyslogServer::parse(&text).map_err(|e| serde::de::Error::custom(format!("{e:#}")))
+    }
+}
+
 impl Serialize for SyslogServer {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -342,7 +342,7 @@ struct RawConfig {
     #[serde(default)]
     log: logcfg::RawLog,
     #[serde(default)]
-    alerts: Vec<alerts::RawSink>,
+    alerts: Vec<serde_yaml::Value>,
     #[serde(default)]
     alert_max_age: Option<Dur>,
     #[serde(default)]

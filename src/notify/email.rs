@@ -7,19 +7,75 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::{Base, Sink};
-use crate::config::alerts::EmailSpec;
+use serde::{Deserialize, Serialize};
+
+use super::{Shared, Sink, SinkConfig, SinkType};
+use crate::config::{Config, Dur};
+
+pub const TYPE: SinkType = SinkType {
+    name: "email",
+    read: super::read::<EmailConfig>,
+};
+
+/// `type: email`'s keys.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    smtp: String,
+    from: String,
+    to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_env: Option<String>,
+}
+
+impl SinkConfig for EmailConfig {
+    fn check(&self) -> Result<()> {
+        if self
+            .smtp
+            .rsplit_once(':')
+            .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+        {
+            bail!(
+                "smtp: `{}` needs a host and a port, like smtp.example.net:587",
+                self.smtp
+            );
+        }
+        if self.to.is_empty() {
+            bail!("to: name at least one recipient");
+        }
+        for (key, v) in [
+            ("username_env", &self.username_env),
+            ("password_env", &self.password_env),
+        ] {
+            if let Some(v) = v {
+                crate::config::env_name(key, v.clone())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn default_timeout(&self) -> Dur {
+        Dur(30)
+    }
+
+    fn build(&self, base: Shared, _cfg: &Config) -> Box<dyn Sink> {
+        Box::new(Email {
+            timeout: base.timeout,
+            base,
+            spec: self.clone(),
+        })
+    }
+}
 
 pub struct Email {
-    base: Base,
-    spec: EmailSpec,
+    base: Shared,
+    spec: EmailConfig,
+    timeout: Dur,
 }
 
 impl Email {
-    pub fn new(base: Base, spec: EmailSpec) -> Email {
-        Email { base, spec }
-    }
-
     fn env(var: &Option<String>, key: &str) -> Result<Option<String>> {
         var.as_ref()
             .map(|v| {
@@ -50,7 +106,7 @@ impl Sink for Email {
         let mut mailer = SmtpTransport::builder_dangerous(host)
             .port(port)
             .tls(tls)
-            .timeout(Some(self.spec.timeout.std()));
+            .timeout(Some(self.timeout.std()));
         let user = Self::env(&self.spec.username_env, "username_env")?;
         let pass = Self::env(&self.spec.password_env, "password_env")?;
         if let (Some(u), Some(p)) = (user, pass) {
@@ -77,12 +133,12 @@ impl Sink for Email {
         std::thread::spawn(move || {
             let _ = tx.send(transport.send(&mail).map(|_| ()));
         });
-        match rx.recv_timeout(self.spec.timeout.std()) {
+        match rx.recv_timeout(self.timeout.std()) {
             Ok(sent) => sent.with_context(|| format!("SMTP {}", self.spec.smtp)),
             Err(_) => bail!(
                 "SMTP {}: no answer within {} (timeout)",
                 self.spec.smtp,
-                self.spec.timeout
+                self.timeout
             ),
         }
     }

@@ -14,9 +14,44 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 
-use super::{Base, Sink};
-use crate::config::Dur;
+use super::{Shared, Sink, SinkConfig, SinkType};
+use crate::config::{Config, Dur};
+
+pub const TYPE: SinkType = SinkType {
+    name: "exec",
+    read: super::read::<ExecConfig>,
+};
+
+/// `type: exec`'s keys.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecConfig {
+    command: Vec<String>,
+}
+
+impl SinkConfig for ExecConfig {
+    fn check(&self) -> Result<()> {
+        if self.command.is_empty() {
+            bail!("command: give the program and its arguments, like [/usr/local/bin/page-noc, --team, netops]");
+        }
+        Ok(())
+    }
+
+    fn default_timeout(&self) -> Dur {
+        Dur(30)
+    }
+
+    fn build(&self, base: Shared, _cfg: &Config) -> Box<dyn Sink> {
+        let timeout = base.timeout;
+        Box::new(Exec {
+            base,
+            command: self.command.clone(),
+            timeout,
+        })
+    }
+}
 
 /// How much of a failing command's stderr is kept (its first line is shown).
 const STDERR_KEPT: usize = 4096;
@@ -24,19 +59,9 @@ const STDERR_KEPT: usize = 4096;
 const STDERR_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Exec {
-    base: Base,
+    base: Shared,
     command: Vec<String>,
     timeout: Dur,
-}
-
-impl Exec {
-    pub fn new(base: Base, command: Vec<String>, timeout: Dur) -> Exec {
-        Exec {
-            base,
-            command,
-            timeout,
-        }
-    }
 }
 
 /// The start of a child's stderr, read to its end on a thread of its own (so

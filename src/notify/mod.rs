@@ -12,14 +12,16 @@ mod webhook;
 
 use anyhow::Result;
 
-use crate::config::alerts::{AlertSink, SinkSpec};
-use crate::config::Config;
+use serde::Serialize;
+
+use crate::config::{Config, Dur};
 use crate::output::plural;
 use crate::store::{NewAlert, Store};
 use crate::time::rfc3339;
 pub use event::Alert;
 
-/// One destination. Each file of this folder is one.
+/// One destination, built from its config. Each file of this folder is one
+/// sink type: its config struct, its checks and its delivery together.
 pub trait Sink {
     fn name(&self) -> &str;
     fn wants(&self, kind: &str) -> bool;
@@ -27,51 +29,72 @@ pub trait Sink {
     fn send(&self, kind: &str, summary: &str, payload: &str) -> Result<()>;
 }
 
-/// Name and kinds, shared by every sink.
-struct Base {
-    name: String,
-    kinds: Vec<String>,
+/// What every sink takes beside `type:`, read once for all of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Shared {
+    /// How the outbox names it: `name:`, else its type (numbered when repeated).
+    pub name: String,
+    /// The kinds it gets (all but the opt-in ones when not given).
+    pub kinds: Vec<String>,
+    /// The whole delivery of one alert ends by then (SPEC §8).
+    pub timeout: Dur,
 }
 
-impl Base {
-    fn of(s: &AlertSink) -> Base {
-        Base {
-            name: s.name.clone(),
-            kinds: s.kinds.clone(),
-        }
-    }
-
+impl Shared {
     fn wants(&self, kind: &str) -> bool {
         kind == "test" || self.kinds.iter().any(|k| k == kind)
+    }
+}
+
+/// One sink type's own keys: read from its `alerts[]` entry (the shared keys
+/// taken out), checked, shown by `config check`, and built into a sink.
+pub trait SinkConfig: Shown + std::fmt::Debug + Send + Sync {
+    /// Mistakes serde cannot see (the caller adds `alerts[N]`).
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+    /// The `timeout:` when none is given.
+    fn default_timeout(&self) -> Dur {
+        Dur(10)
+    }
+    fn build(&self, shared: Shared, cfg: &Config) -> Box<dyn Sink>;
+}
+
+/// A sink type: its `type:` and how its keys are read.
+pub struct SinkType {
+    pub name: &'static str,
+    pub read: fn(serde_yaml::Value) -> Result<Box<dyn SinkConfig>>,
+}
+
+/// Every sink type. A new one is a file in this folder and a line here.
+pub const SINK_TYPES: &[SinkType] = &[syslog::TYPE, exec::TYPE, webhook::TYPE, email::TYPE];
+
+/// `SinkType::read` for a config struct that serde reads (unknown keys refused).
+fn read<T>(v: serde_yaml::Value) -> Result<Box<dyn SinkConfig>>
+where
+    T: SinkConfig + serde::de::DeserializeOwned + 'static,
+{
+    let c: T = serde_yaml::from_value(v)?;
+    c.check()?;
+    Ok(Box::new(c))
+}
+
+/// A sink config's keys as `config check` shows them (secrets masked by
+/// their `Serialize`).
+pub trait Shown {
+    fn shown(&self) -> serde_yaml::Value;
+}
+
+impl<T: Serialize> Shown for T {
+    fn shown(&self) -> serde_yaml::Value {
+        serde_yaml::to_value(self).unwrap_or(serde_yaml::Value::Null)
     }
 }
 
 pub fn sinks(cfg: &Config) -> Vec<Box<dyn Sink>> {
     cfg.alerts
         .iter()
-        .map(|s| -> Box<dyn Sink> {
-            let base = Base::of(s);
-            match &s.spec {
-                SinkSpec::Syslog {
-                    server,
-                    facility,
-                    format,
-                } => Box::new(syslog::SyslogSink::new(
-                    base,
-                    cfg,
-                    server.clone(),
-                    facility.clone(),
-                    *format,
-                )),
-                SinkSpec::Exec { command, timeout } => {
-                    Box::new(exec::Exec::new(base, command.clone(), *timeout))
-                }
-                SinkSpec::Webhook { url, timeout } => {
-                    Box::new(webhook::Webhook::new(base, url.clone(), *timeout))
-                }
-                SinkSpec::Email(spec) => Box::new(email::Email::new(base, spec.clone())),
-            }
-        })
+        .map(|s| s.spec.build(s.shared.clone(), cfg))
         .collect()
 }
 

@@ -2,42 +2,70 @@
 //! `log.syslog` server unless `server:` is given): `fcstats alert {json}`.
 
 use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
 use syslog::Severity;
 
-use super::{Base, Sink};
+use super::{Shared, Sink, SinkConfig, SinkType};
 use crate::config::{Config, SyslogConfig, SyslogFormat, SyslogServer};
 use crate::logging::syslog::Syslog;
 
-pub struct SyslogSink {
-    base: Base,
-    to: Option<Syslog>,
+pub const TYPE: SinkType = SinkType {
+    name: "syslog",
+    read: super::read::<SyslogSinkConfig>,
+};
+
+/// `type: syslog`'s keys; each left out is `log.syslog`'s.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogSinkConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    server: Option<SyslogServer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    facility: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    format: Option<SyslogFormat>,
 }
 
-impl SyslogSink {
-    pub fn new(
-        base: Base,
-        cfg: &Config,
-        server: Option<SyslogServer>,
-        facility: Option<String>,
-        format: Option<SyslogFormat>,
-    ) -> SyslogSink {
+impl SinkConfig for SyslogSinkConfig {
+    fn check(&self) -> Result<()> {
+        if let Some(f) = self
+            .facility
+            .as_ref()
+            .filter(|f| f.parse::<syslog::Facility>().is_err())
+        {
+            bail!("facility: `{f}` is not a syslog facility");
+        }
+        Ok(())
+    }
+
+    fn build(&self, base: Shared, cfg: &Config) -> Box<dyn Sink> {
         let log = cfg.log.syslog.as_ref();
-        let target = server
+        let target = self
+            .server
+            .clone()
             .or_else(|| log.map(|l| l.server.clone()))
             .map(|server| SyslogConfig {
                 server,
-                facility: facility
+                facility: self
+                    .facility
+                    .clone()
                     .or_else(|| log.map(|l| l.facility.clone()))
                     .unwrap_or_else(|| "local0".into()),
-                format: format
+                format: self
+                    .format
                     .or(log.map(|l| l.format))
                     .unwrap_or(SyslogFormat::Rfc5424),
             });
-        SyslogSink {
+        Box::new(SyslogSink {
             base,
             to: target.as_ref().map(Syslog::new),
-        }
+        })
     }
+}
+
+pub struct SyslogSink {
+    base: Shared,
+    to: Option<Syslog>,
 }
 
 impl Sink for SyslogSink {

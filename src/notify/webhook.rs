@@ -4,31 +4,60 @@
 //! is shown without its path and query (SPEC §8).
 
 use anyhow::{anyhow, bail, Result};
+use serde::{Deserialize, Serialize};
 
-use super::{Base, Sink};
+use super::{Shared, Sink, SinkConfig, SinkType};
+use crate::config::Config;
 use crate::secret::url_shown;
+
+pub const TYPE: SinkType = SinkType {
+    name: "webhook",
+    read: super::read::<WebhookConfig>,
+};
+
+/// `type: webhook`'s keys.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Shown without its path, query and user:password (they may hold a token).
+    #[serde(serialize_with = "crate::secret::serialize_url")]
+    url: String,
+}
+
+impl SinkConfig for WebhookConfig {
+    fn check(&self) -> Result<()> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            bail!(
+                "url: `{}` must start with http:// or https://",
+                url_shown(&self.url)
+            );
+        }
+        Ok(())
+    }
+
+    fn build(&self, base: Shared, _cfg: &Config) -> Box<dyn Sink> {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(base.timeout.std()))
+            .max_redirects(0)
+            .build()
+            .into();
+        Box::new(Webhook {
+            base,
+            url: self.url.clone(),
+            agent,
+        })
+    }
+}
 
 /// An error text without the URL in it (ureq may quote it).
 fn url_free(text: &str, url: &str) -> String {
     text.replace(url, &url_shown(url))
 }
-use crate::config::Dur;
 
 pub struct Webhook {
-    base: Base,
+    base: Shared,
     url: String,
     agent: ureq::Agent,
-}
-
-impl Webhook {
-    pub fn new(base: Base, url: String, timeout: Dur) -> Webhook {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout.std()))
-            .max_redirects(0)
-            .build()
-            .into();
-        Webhook { base, url, agent }
-    }
 }
 
 impl Sink for Webhook {
