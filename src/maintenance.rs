@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday};
 
 use crate::model::inventory::{Entry, Exporters, Ignore, Inventory};
 use crate::model::{Key, State};
-use crate::notify::event::Alert;
+use crate::notify::event::{Alert, AlertKind};
 use crate::state::KeyChange;
 
 /// What a window covers.
@@ -408,7 +408,7 @@ pub fn settle_alerts(
             && !inv.ignores(&k.exporter, &k.interface, entry)
         {
             alerts.push(Alert {
-                kind: "down",
+                kind: AlertKind::Down,
                 key: Some(k),
                 at: since,
                 bps: Some(0),
@@ -420,7 +420,10 @@ pub fn settle_alerts(
         }
     }
     for w in &pw.windows {
-        for (kind, t) in [("maintenance_start", w.from), ("maintenance_end", w.to)] {
+        for (kind, t) in [
+            (AlertKind::MaintenanceStart, w.from),
+            (AlertKind::MaintenanceEnd, w.to),
+        ] {
             if prev < t && t <= at {
                 alerts.push(Alert {
                     kind,

@@ -42,10 +42,11 @@ pub enum Raised {
 
 impl Raised {
     /// The alert kind.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> crate::notify::kind::AlertKind {
+        use crate::notify::kind::AlertKind;
         match self {
-            Raised::InterfacesDropped { .. } => "interfaces_changed",
-            Raised::NotDecoding => "not_decoding",
+            Raised::InterfacesDropped { .. } => AlertKind::InterfacesChanged,
+            Raised::NotDecoding => AlertKind::NotDecoding,
         }
     }
 }

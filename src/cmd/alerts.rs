@@ -55,7 +55,7 @@ fn test(cfg: &Config) -> Result<(Report, bool)> {
         );
     }
     let alert = Alert {
-        kind: "test",
+        kind: crate::notify::AlertKind::Test,
         key: None,
         at: crate::time::now(),
         ..Alert::default()
@@ -64,7 +64,7 @@ fn test(cfg: &Config) -> Result<(Report, bool)> {
     let rows = sinks
         .iter()
         .map(|s| {
-            let result = match s.send(alert.kind, &alert.summary(), &alert.to_json()) {
+            let result = match s.send(&alert) {
                 Ok(()) => "sent".to_string(),
                 Err(e) => {
                     all_ok = false;

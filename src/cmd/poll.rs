@@ -13,6 +13,7 @@ use crate::exit;
 use crate::maintenance::{self, PollWindows};
 use crate::model::{KeyId, Snapshot, State};
 use crate::notify;
+use crate::notify::kind::AlertKind;
 use crate::output::plural;
 use crate::signals::{self, Seen};
 use crate::source;
@@ -315,7 +316,10 @@ fn settle(
     );
     // The signals' alerts (ignored keys' dropped) are logged like transitions.
     for a in &alerts {
-        if matches!(a.kind, "interfaces_changed" | "not_decoding") {
+        if matches!(
+            a.kind,
+            AlertKind::InterfacesChanged | AlertKind::NotDecoding
+        ) {
             log::warn!("{}", a.summary());
         }
     }

@@ -6,18 +6,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 
 use super::Dur;
-use crate::notify::{Shared, SinkConfig, SINK_TYPES};
-
-/// What can raise an alert. Baselines never do.
-pub const KINDS: [&str; 7] = [
-    "down",
-    "up",
-    "collector_failed",
-    "collector_recovered",
-    "retired",
-    "interfaces_changed",
-    "not_decoding",
-];
+use crate::notify::{AlertKind, Shared, SinkConfig, SINK_TYPES};
 
 /// One `alerts:` entry, resolved: the keys every sink shares, its type, and
 /// its own keys (each sink type's file in `notify/` reads and checks them).
@@ -52,22 +41,23 @@ impl Serialize for AlertSink {
     }
 }
 
-/// Kinds a sink gets only when its `kinds:` names them.
-pub const OPT_IN_KINDS: [&str; 2] = ["maintenance_start", "maintenance_end"];
-
-fn kinds(k: Option<Vec<String>>) -> Result<Vec<String>> {
+/// `kinds:` by name; not given: every kind but the opt-in ones.
+fn kinds(k: Option<Vec<String>>) -> Result<Vec<AlertKind>> {
     let Some(k) = k else {
-        return Ok(KINDS.iter().map(|s| s.to_string()).collect());
+        return Ok(AlertKind::DEFAULT.to_vec());
     };
-    let known = |x: &str| KINDS.contains(&x) || OPT_IN_KINDS.contains(&x);
-    if let Some(bad) = k.iter().find(|x| !known(x)) {
-        bail!(
-            "kinds: `{bad}` is not one of {}, {}",
-            KINDS.join(", "),
-            OPT_IN_KINDS.join(", ")
-        );
-    }
-    Ok(k)
+    k.iter()
+        .map(|x| {
+            AlertKind::parse(x).ok_or_else(|| {
+                let all: Vec<&str> = AlertKind::DEFAULT
+                    .iter()
+                    .chain(&AlertKind::OPT_IN)
+                    .map(|k| k.as_str())
+                    .collect();
+                anyhow::anyhow!("kinds: `{x}` is not one of {}", all.join(", "))
+            })
+        })
+        .collect()
 }
 
 /// The keys every sink shares, taken out of its entry (what is left is the
@@ -173,8 +163,8 @@ mod tests {
         .unwrap();
         let names: Vec<&str> = s.iter().map(|x| x.name()).collect();
         assert_eq!(names, ["syslog", "exec", "webhook", "webhook-2", "email"]);
-        assert_eq!(s[0].shared.kinds, KINDS.to_vec());
-        assert_eq!(s[1].shared.kinds, ["down"]);
+        assert_eq!(s[0].shared.kinds, AlertKind::DEFAULT.to_vec());
+        assert_eq!(s[1].shared.kinds, [AlertKind::Down]);
         // Each type's own default timeout, or the one given.
         let timeouts: Vec<u64> = s.iter().map(|x| x.shared.timeout.secs()).collect();
         assert_eq!(timeouts, [10, 30, 10, 3, 30]);

@@ -91,11 +91,12 @@ impl Sink for Email {
         &self.base.name
     }
 
-    fn wants(&self, kind: &str) -> bool {
+    fn wants(&self, kind: super::AlertKind) -> bool {
         self.base.wants(kind)
     }
 
-    fn send(&self, _kind: &str, summary: &str, payload: &str) -> Result<()> {
+    fn send(&self, alert: &super::Alert) -> Result<()> {
+        let (summary, payload) = (alert.summary(), alert.to_json());
         let (host, port) = self
             .spec
             .smtp

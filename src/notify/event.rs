@@ -4,14 +4,14 @@ use crate::model::inventory::Inventory;
 use crate::model::{Key, KeyId, KeyState, State};
 use crate::output::json::string as json_string;
 use crate::signals::Raised;
+
+pub use super::kind::AlertKind;
 use crate::state::{EventKind, HealthChange, KeyChange};
 use crate::time::rfc3339;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alert {
-    /// down, up, retired, collector_failed, collector_recovered,
-    /// interfaces_changed, not_decoding (test for `alerts --test`).
-    pub kind: &'static str,
+    pub kind: AlertKind,
     pub key: Option<Key>,
     pub at: i64,
     /// up: the length of the outage that ended.
@@ -47,7 +47,7 @@ impl Alert {
             json_string(s, &mut v);
             v
         };
-        field("kind", text(self.kind));
+        field("kind", text(self.kind.as_str()));
         if let Some(k) = &self.key {
             field("exporter", text(&k.exporter));
             field("interface", text(&k.interface));
@@ -85,6 +85,55 @@ impl Alert {
         }
         o.push('}');
         o
+    }
+
+    /// The alert back from its JSON (an outbox row), for the sinks that
+    /// shape their own message from its fields.
+    pub fn from_json(text: &str) -> anyhow::Result<Alert> {
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            kind: AlertKind,
+            exporter: Option<String>,
+            interface: Option<String>,
+            at: String,
+            outage_s: Option<i64>,
+            collector: Option<String>,
+            error: Option<String>,
+            bps: Option<u64>,
+            #[serde(default)]
+            collectors: Vec<String>,
+            name: Option<String>,
+            site: Option<String>,
+            interfaces_before: Option<u32>,
+            interfaces: Option<u32>,
+            #[serde(rename = "match")]
+            scope: Option<String>,
+            reason: Option<String>,
+            from: Option<String>,
+            to: Option<String>,
+        }
+        let w: Wire = serde_json::from_str(text)?;
+        let time = |t: &str| crate::time::parse(t);
+        let maintenance = match (w.scope, w.reason, w.from, w.to) {
+            (Some(m), Some(r), Some(f), Some(t)) => Some((m, r, time(&f)?, time(&t)?)),
+            _ => None,
+        };
+        Ok(Alert {
+            kind: w.kind,
+            key: w
+                .exporter
+                .map(|e| Key::new(e, w.interface.unwrap_or_default())),
+            at: time(&w.at)?,
+            outage_s: w.outage_s,
+            collector: w.collector,
+            error: w.error,
+            bps: w.bps,
+            collectors: w.collectors,
+            name: w.name,
+            site: w.site,
+            interfaces: w.interfaces_before.zip(w.interfaces),
+            maintenance,
+        })
     }
 
     /// One line for people (email subjects, syslog).
@@ -137,9 +186,9 @@ pub fn alerts<'a>(
     for c in changes {
         let Some(ev) = &c.event else { continue };
         let kind = match ev.kind {
-            EventKind::Down => "down",
-            EventKind::Up => "up",
-            EventKind::Retired => "retired",
+            EventKind::Down => AlertKind::Down,
+            EventKind::Up => AlertKind::Up,
+            EventKind::Retired => AlertKind::Retired,
             _ => continue,
         };
         let outage_s = match ev.kind {
@@ -162,8 +211,8 @@ pub fn alerts<'a>(
     }
     for h in health.iter().filter(|h| h.event) {
         let kind = match (h.new.ok, had_health(&h.collector)) {
-            (false, _) => "collector_failed",
-            (true, true) => "collector_recovered",
+            (false, _) => AlertKind::CollectorFailed,
+            (true, true) => AlertKind::CollectorRecovered,
             (true, false) => continue,
         };
         out.push(Alert {
@@ -302,5 +351,35 @@ mod tests {
             got[2].summary(),
             "collector_failed: collector=a error=refused"
         );
+    }
+
+    #[test]
+    fn an_alert_reads_back_from_its_json_as_it_was() {
+        let full = Alert {
+            kind: AlertKind::InterfacesChanged,
+            key: Some(Key::new("10.0.0.1", "Gi0/1")),
+            at: 1_795_428_000,
+            outage_s: Some(300),
+            collector: Some("fc".into()),
+            error: Some("refused \"x\"".into()),
+            bps: Some(12),
+            collectors: vec!["fc".into(), "fd".into()],
+            name: Some("core-1".into()),
+            site: Some("hq".into()),
+            interfaces: Some((8, 6)),
+            maintenance: Some((
+                "site=lab".into(),
+                "patching".into(),
+                1_795_428_000,
+                1_795_431_600,
+            )),
+        };
+        assert_eq!(Alert::from_json(&full.to_json()).unwrap(), full);
+        let test = Alert {
+            at: 0,
+            ..Alert::default()
+        };
+        assert_eq!(Alert::from_json(&test.to_json()).unwrap(), test);
+        assert!(Alert::from_json("{\"kind\": \"sideways\"}").is_err());
     }
 }

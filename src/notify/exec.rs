@@ -119,11 +119,12 @@ impl Sink for Exec {
         &self.base.name
     }
 
-    fn wants(&self, kind: &str) -> bool {
+    fn wants(&self, kind: super::AlertKind) -> bool {
         self.base.wants(kind)
     }
 
-    fn send(&self, _kind: &str, _summary: &str, payload: &str) -> Result<()> {
+    fn send(&self, alert: &super::Alert) -> Result<()> {
+        let payload = &alert.to_json();
         let program = &self.command[0];
         let deadline = Instant::now() + self.timeout.std();
         let mut child = Command::new(program)

@@ -7,6 +7,7 @@ mod email;
 pub mod event;
 mod exec;
 pub mod heartbeat;
+pub mod kind;
 mod syslog;
 mod webhook;
 
@@ -19,14 +20,15 @@ use crate::output::plural;
 use crate::store::{NewAlert, Store};
 use crate::time::rfc3339;
 pub use event::Alert;
+pub use kind::AlertKind;
 
 /// One destination, built from its config. Each file of this folder is one
 /// sink type: its config struct, its checks and its delivery together.
 pub trait Sink {
     fn name(&self) -> &str;
-    fn wants(&self, kind: &str) -> bool;
-    /// Delivers one alert: its kind, one line for people, and the JSON event.
-    fn send(&self, kind: &str, summary: &str, payload: &str) -> Result<()>;
+    fn wants(&self, kind: AlertKind) -> bool;
+    /// Delivers one alert.
+    fn send(&self, alert: &Alert) -> Result<()>;
 }
 
 /// What every sink takes beside `type:`, read once for all of them.
@@ -35,14 +37,14 @@ pub struct Shared {
     /// How the outbox names it: `name:`, else its type (numbered when repeated).
     pub name: String,
     /// The kinds it gets (all but the opt-in ones when not given).
-    pub kinds: Vec<String>,
+    pub kinds: Vec<AlertKind>,
     /// The whole delivery of one alert ends by then (SPEC §8).
     pub timeout: Dur,
 }
 
 impl Shared {
-    fn wants(&self, kind: &str) -> bool {
-        kind == "test" || self.kinds.iter().any(|k| k == kind)
+    pub fn wants(&self, kind: AlertKind) -> bool {
+        kind == AlertKind::Test || self.kinds.contains(&kind)
     }
 }
 
@@ -107,7 +109,7 @@ pub fn outbox(alerts: &[Alert], sinks: &[Box<dyn Sink>]) -> Vec<NewAlert> {
             out.push(NewAlert {
                 created: a.at,
                 sink: s.name().to_owned(),
-                kind: a.kind.to_owned(),
+                kind: a.kind.as_str().to_owned(),
                 summary: summary.clone(),
                 payload: payload.clone(),
             });
@@ -196,7 +198,10 @@ pub fn deliver(
             d.deferred += 1;
             continue;
         }
-        match sink.send(&row.kind, &row.summary, &row.payload) {
+        let sent = Alert::from_json(&row.payload)
+            .map_err(|e| anyhow::anyhow!("the outbox row is not an alert fcstats reads ({e})"))
+            .and_then(|alert| sink.send(&alert));
+        match sent {
             Ok(()) => {
                 store.alert_done(row.id)?;
                 log::debug!("alert sent to {}: {}", row.sink, row.summary);

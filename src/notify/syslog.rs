@@ -73,19 +73,19 @@ impl Sink for SyslogSink {
         &self.base.name
     }
 
-    fn wants(&self, kind: &str) -> bool {
+    fn wants(&self, kind: super::AlertKind) -> bool {
         self.base.wants(kind)
     }
 
-    fn send(&self, kind: &str, _summary: &str, payload: &str) -> Result<()> {
+    fn send(&self, alert: &super::Alert) -> Result<()> {
         let Some(to) = &self.to else {
             bail!("no server: give this sink `server:` or configure log.syslog.server");
         };
-        let sev = match kind {
-            "down" | "collector_failed" => Severity::LOG_WARNING,
+        let sev = match alert.kind {
+            super::AlertKind::Down | super::AlertKind::CollectorFailed => Severity::LOG_WARNING,
             _ => Severity::LOG_NOTICE,
         };
-        to.send_text(sev, &format_args!("fcstats alert {payload}"))?;
+        to.send_text(sev, &format_args!("fcstats alert {}", alert.to_json()))?;
         Ok(())
     }
 }

@@ -65,11 +65,12 @@ impl Sink for Webhook {
         &self.base.name
     }
 
-    fn wants(&self, kind: &str) -> bool {
+    fn wants(&self, kind: super::AlertKind) -> bool {
         self.base.wants(kind)
     }
 
-    fn send(&self, _kind: &str, _summary: &str, payload: &str) -> Result<()> {
+    fn send(&self, alert: &super::Alert) -> Result<()> {
+        let payload = alert.to_json();
         let shown = url_shown(&self.url);
         let response = self
             .agent
