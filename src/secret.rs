@@ -24,6 +24,17 @@ pub fn serialize_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::
     s.serialize_str(&url_shown(url))
 }
 
+/// `serialize_url` for an optional URL.
+pub fn serialize_opt_url<S: serde::Serializer>(
+    url: &Option<String>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(u) => s.serialize_str(&url_shown(u)),
+        None => s.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -187,7 +187,7 @@ mod tests {
             .contains("`sideways` is not one of down, up"));
         assert_eq!(
             e("- {type: pager}"),
-            "alerts[0]: type: `pager` is not one of syslog, exec, webhook, email"
+            "alerts[0]: type: `pager` is not one of syslog, exec, webhook, email, slack, teams, pagerduty"
         );
         assert!(e("- {type: webhook, url: 'http://x', urll: y}").contains("unknown field `urll`"));
         assert!(e("- {type: syslog, facility: nowhere}")

@@ -87,12 +87,8 @@ impl Email {
 }
 
 impl Sink for Email {
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-
-    fn wants(&self, kind: super::AlertKind) -> bool {
-        self.base.wants(kind)
+    fn shared(&self) -> &Shared {
+        &self.base
     }
 
     fn send(&self, alert: &super::Alert) -> Result<()> {

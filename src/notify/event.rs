@@ -136,6 +136,70 @@ impl Alert {
         })
     }
 
+    /// What happened, in words (chat messages, incident titles).
+    pub fn title(&self) -> String {
+        let who = match &self.key {
+            Some(k) => {
+                let mut w = k.exporter.clone();
+                if !k.interface.is_empty() {
+                    w.push_str(&format!(" interface {}", k.interface));
+                }
+                let labels: Vec<&str> = [&self.name, &self.site]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                if !labels.is_empty() {
+                    w.push_str(&format!(" ({})", labels.join(", ")));
+                }
+                w
+            }
+            None => format!("collector {}", self.collector.as_deref().unwrap_or("-")),
+        };
+        match self.kind {
+            AlertKind::Down => format!("Exporter {who} is down: no NetFlow"),
+            AlertKind::Up => match self.outage_s {
+                Some(s) => format!(
+                    "Exporter {who} is up again after {}",
+                    crate::output::human_duration(s)
+                ),
+                None => format!("Exporter {who} is up again"),
+            },
+            AlertKind::Retired => {
+                format!("Exporter {who} is retired: down longer than retire_after")
+            }
+            AlertKind::InterfacesChanged => match self.interfaces {
+                Some((a, b)) => format!("Exporter {who}: interfaces {a} -> {b}"),
+                None => format!("Exporter {who}: interfaces changed"),
+            },
+            AlertKind::NotDecoding => format!("Exporter {who} sends, but no flows are decoded"),
+            AlertKind::CollectorFailed => format!(
+                "Flow collector {} cannot be read: {}",
+                self.collector.as_deref().unwrap_or("-"),
+                self.error.as_deref().unwrap_or("-")
+            ),
+            AlertKind::CollectorRecovered => {
+                format!(
+                    "Flow collector {} is read again",
+                    self.collector.as_deref().unwrap_or("-")
+                )
+            }
+            AlertKind::MaintenanceStart | AlertKind::MaintenanceEnd => {
+                let (scope, reason) = self
+                    .maintenance
+                    .as_ref()
+                    .map_or(("-", "-"), |m| (m.0.as_str(), m.1.as_str()));
+                let what = if self.kind == AlertKind::MaintenanceStart {
+                    "starts"
+                } else {
+                    "ends"
+                };
+                format!("Maintenance {what}: {scope} ({reason})")
+            }
+            AlertKind::Test => "fcstats alert test".into(),
+        }
+    }
+
     /// One line for people (email subjects, syslog).
     pub fn summary(&self) -> String {
         match (&self.key, &self.collector) {

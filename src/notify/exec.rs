@@ -115,12 +115,8 @@ fn kill_group(pgid: u32) {
 }
 
 impl Sink for Exec {
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-
-    fn wants(&self, kind: super::AlertKind) -> bool {
-        self.base.wants(kind)
+    fn shared(&self) -> &Shared {
+        &self.base
     }
 
     fn send(&self, alert: &super::Alert) -> Result<()> {

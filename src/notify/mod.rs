@@ -7,9 +7,12 @@ mod email;
 pub mod event;
 mod exec;
 pub mod heartbeat;
+pub mod http;
 pub mod kind;
+mod pagerduty;
+mod slack;
 mod syslog;
-mod webhook;
+mod teams;
 
 use anyhow::Result;
 
@@ -25,10 +28,18 @@ pub use kind::AlertKind;
 /// One destination, built from its config. Each file of this folder is one
 /// sink type: its config struct, its checks and its delivery together.
 pub trait Sink {
-    fn name(&self) -> &str;
-    fn wants(&self, kind: AlertKind) -> bool;
+    /// Its name, kinds and timeout.
+    fn shared(&self) -> &Shared;
     /// Delivers one alert.
     fn send(&self, alert: &Alert) -> Result<()>;
+
+    fn name(&self) -> &str {
+        &self.shared().name
+    }
+
+    fn wants(&self, kind: AlertKind) -> bool {
+        self.shared().wants(kind)
+    }
 }
 
 /// What every sink takes beside `type:`, read once for all of them.
@@ -69,7 +80,15 @@ pub struct SinkType {
 }
 
 /// Every sink type. A new one is a file in this folder and a line here.
-pub const SINK_TYPES: &[SinkType] = &[syslog::TYPE, exec::TYPE, webhook::TYPE, email::TYPE];
+pub const SINK_TYPES: &[SinkType] = &[
+    syslog::TYPE,
+    exec::TYPE,
+    http::WEBHOOK,
+    email::TYPE,
+    http::SLACK,
+    http::TEAMS,
+    pagerduty::TYPE,
+];
 
 /// `SinkType::read` for a config struct that serde reads (unknown keys refused).
 fn read<T>(v: serde_yaml::Value) -> Result<Box<dyn SinkConfig>>

@@ -69,12 +69,8 @@ pub struct SyslogSink {
 }
 
 impl Sink for SyslogSink {
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-
-    fn wants(&self, kind: super::AlertKind) -> bool {
-        self.base.wants(kind)
+    fn shared(&self) -> &Shared {
+        &self.base
     }
 
     fn send(&self, alert: &super::Alert) -> Result<()> {

@@ -1,0 +1,141 @@
+//! Slack, Teams and PagerDuty sinks (SPEC §11): each payload in the shape the
+//! service documents, checked at a local HTTP receiver; URLs and keys from the
+//! config or the environment, never shown.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn bodies(h: &Hook) -> Vec<Value> {
+    h.accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_down_and_an_up_reach_slack_teams_and_pagerduty_as_each_documents() {
+    let (slack, teams, pd) = (Hook::start(), Hook::start(), Hook::start());
+    let w = Workdir::new();
+    w.write("inventory.csv", "exporter,name,site\n10.0.0.1,core-1,hq\n");
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_max_age: 100000d\ninventory: inventory.csv\n\
+             alerts:\n\
+             \x20 - {{type: slack, url: 'http://127.0.0.1:{}/services/T0/B0/sl4ck-t0ken'}}\n\
+             \x20 - {{type: teams, url_env: TEAMS_URL, kinds: [down, up]}}\n\
+             \x20 - {{type: pagerduty, routing_key_env: PD_KEY, url: 'http://127.0.0.1:{}/v2/enqueue'}}\n\
+             collectors:\n  - {{name: fc, local: fc.txt}}\n",
+            slack.port, pd.port
+        ),
+    );
+    let teams_url = format!("http://127.0.0.1:{}/workflows/t34ms-s1g", teams.port);
+    let poll = |at: &str, bps: u64| {
+        w.write("fc.txt", stats_file(&[("10.0.0.1", bps)]));
+        let run = Run::of(
+            w.command(&["poll", "--at", at])
+                .env("TEAMS_URL", &teams_url)
+                .env("PD_KEY", "R0UT1NGKEY0123456789012345678901"),
+        );
+        run.expect_code(0);
+        assert!(
+            !run.stderr.contains("t0ken") && !run.stderr.contains("s1g"),
+            "{run}"
+        );
+    };
+    poll("2026-11-23T10:00:00Z", 5);
+    poll("2026-11-23T10:05:00Z", 0);
+    poll("2026-11-23T10:35:00Z", 7);
+
+    let s = bodies(&slack);
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        s[0]["text"],
+        ":red_circle: Exporter 10.0.0.1 (core-1, hq) is down: no NetFlow"
+    );
+    assert_eq!(s[0]["blocks"][0]["type"], "section");
+    assert_eq!(s[0]["blocks"][0]["text"]["type"], "mrkdwn");
+    assert_eq!(
+        s[0]["blocks"][1]["elements"][0]["text"],
+        "*down* at 2026-11-23T10:05:00Z · collectors: fc"
+    );
+    // Up at 10:35 after 30 minutes.
+    assert_eq!(
+        s[1]["text"],
+        ":large_green_circle: Exporter 10.0.0.1 (core-1, hq) is up again after 30m"
+    );
+    assert_eq!(
+        slack.requests.lock().unwrap()[0],
+        "POST /services/T0/B0/sl4ck-t0ken HTTP/1.1"
+    );
+
+    let t = bodies(&teams);
+    assert_eq!(t.len(), 2);
+    assert_eq!(t[0]["type"], "message");
+    let card = &t[0]["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(card["content"]["type"], "AdaptiveCard");
+    assert_eq!(card["content"]["version"], "1.4");
+    assert_eq!(card["content"]["body"][0]["type"], "TextBlock");
+    assert_eq!(card["content"]["body"][0]["color"], "Attention");
+    let facts = &card["content"]["body"][1]["facts"];
+    assert_eq!(
+        facts[2],
+        serde_json::json!({"title": "Exporter", "value": "10.0.0.1"})
+    );
+    assert_eq!(
+        facts[4],
+        serde_json::json!({"title": "Name", "value": "core-1"})
+    );
+
+    let p = bodies(&pd);
+    assert_eq!(p.len(), 2);
+    assert_eq!(p[0]["routing_key"], "R0UT1NGKEY0123456789012345678901");
+    assert_eq!(p[0]["event_action"], "trigger");
+    assert_eq!(p[0]["dedup_key"], "fcstats/10.0.0.1/");
+    assert_eq!(p[0]["payload"]["severity"], "critical");
+    assert_eq!(p[0]["payload"]["source"], "10.0.0.1");
+    assert_eq!(p[0]["payload"]["component"], "core-1");
+    assert_eq!(p[0]["payload"]["group"], "hq");
+    assert_eq!(p[0]["payload"]["timestamp"], "2026-11-23T10:05:00Z");
+    // The up resolves the same incident.
+    assert_eq!(p[1]["event_action"], "resolve");
+    assert_eq!(p[1]["dedup_key"], "fcstats/10.0.0.1/");
+
+    // config check: no token, no key.
+    let run = Run::of(w.command(&["config", "check"]).env("TEAMS_URL", &teams_url));
+    run.expect_code(0);
+    assert!(
+        !run.stdout.contains("t0ken") && !run.stdout.contains("R0UT1NG"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("url_env: TEAMS_URL"), "{run}");
+}
+
+#[test]
+fn integration_mistakes_are_config_errors() {
+    let w = Workdir::new();
+    let check = |sink: &str| {
+        w.write(
+            "config.yaml",
+            format!("alerts:\n  - {sink}\ncollectors:\n  - {{name: fc, local: fc.txt}}\n"),
+        );
+        w.run(&["config", "check"])
+    };
+    check("{type: slack}")
+        .expect_code(1)
+        .expect_stderr("alerts[0]: give url (or url_env");
+    check("{type: teams, url: 'https://a/b', url_env: X}")
+        .expect_code(1)
+        .expect_stderr("alerts[0]: set only one of url and url_env");
+    check("{type: pagerduty, routing_key_env: 'R0UT1NG-KEY-itself'}")
+        .expect_code(1)
+        .expect_stderr("routing_key_env: must name an environment variable");
+}
