@@ -338,6 +338,13 @@ pub struct PollWindows {
 }
 
 impl PollWindows {
+    /// Whether a window covers a key alert's key at `t`.
+    pub fn covers_alert(&self, a: &Alert, inv: &Inventory, t: i64) -> bool {
+        let Some(k) = &a.key else { return false };
+        let entry = inv.lookup(&k.exporter, &k.interface);
+        self.key_in(k, entry, a.collectors.first().map(String::as_str), t)
+    }
+
     /// Whether a window covers the key at `t`.
     fn key_in(&self, k: &Key, entry: Option<&Entry>, owner: Option<&str>, t: i64) -> bool {
         self.windows

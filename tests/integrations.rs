@@ -139,3 +139,51 @@ fn integration_mistakes_are_config_errors() {
         .expect_code(1)
         .expect_stderr("routing_key_env: must name an environment variable");
 }
+
+#[test]
+fn repeat_sends_an_open_outage_again_every_period_by_poll_time() {
+    let w = Workdir::new();
+    let lines = w.path("exec.jsonl");
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_max_age: 100000d\n\
+             alerts:\n  - {{type: exec, repeat: 10m, command: [sh, -c, 'cat >> {}']}}\n\
+             collectors:\n  - {{name: fc, local: fc.txt}}\n",
+            lines.display()
+        ),
+    );
+    let poll = |m: u32, bps: u64| {
+        w.write("fc.txt", stats_file(&[("10.0.0.1", bps)]));
+        w.run(&["poll", "--at", &format!("2026-11-23T10:{m:02}:00Z")])
+            .expect_code(0);
+    };
+    poll(0, 5);
+    // Down at 10:05; 10 minutes later (10:15) and 20 (10:25): reminders.
+    for m in [5, 10, 15, 20, 25] {
+        poll(m, 0);
+    }
+    poll(30, 5);
+    let sent: Vec<String> = std::fs::read_to_string(&lines)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {}",
+                v["kind"].as_str().unwrap(),
+                v["at"].as_str().unwrap(),
+                v["reminder"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "down 2026-11-23T10:05:00Z null",
+            "down 2026-11-23T10:05:00Z true",
+            "down 2026-11-23T10:05:00Z true",
+            "up 2026-11-23T10:30:00Z null",
+        ]
+    );
+}

@@ -323,7 +323,16 @@ fn settle(
             log::warn!("{}", a.summary());
         }
     }
-    let outbox = notify::outbox(&alerts, sinks);
+    let mut outbox = notify::outbox(&alerts, sinks);
+    if sinks
+        .iter()
+        .any(|s| s.resend_open() || s.shared().repeat.is_some())
+    {
+        let in_window = |a: &notify::Alert| windows.covers_alert(a, &cfg.exporters, at);
+        let mut open = notify::event::open_outages(snap, &changes, in_window);
+        notify::event::label(&mut open, &cfg.exporters);
+        outbox.extend(notify::reminders(&open, sinks, (snap.last_poll, at)));
+    }
     Settled {
         changes,
         marks: signals.marks,
@@ -459,8 +468,13 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
     let started = Instant::now();
     let _lock = lock::acquire(db)?;
     let mut store = Store::open(db)?;
+    let sinks = notify::sinks(cfg);
+    // Reminders of open outages are dated at their start.
+    let reminding = sinks
+        .iter()
+        .any(|s| s.resend_open() || s.shared().repeat.is_some());
     store.set_needs(Needs {
-        since: cfg.retire_after.is_some(),
+        since: cfg.retire_after.is_some() || reminding,
         marks: !cfg.signals.is_empty(),
     });
     let at = poll_time(&store, at)?;
@@ -470,7 +484,6 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
         sums,
     } = read(cfg, &mut store, at, started)?;
     let (verdicts, seen) = judge(cfg, &store, &mut snap, sums, &reads, at, started)?;
-    let sinks = notify::sinks(cfg);
     let windows = poll_windows(cfg, &store, snap.last_poll, at)?;
     let settled = settle(cfg, &sinks, &snap, (&verdicts, &seen), &reads, at, &windows);
     log::debug!("decided at {:.3}s", started.elapsed().as_secs_f64());

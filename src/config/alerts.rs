@@ -32,6 +32,9 @@ impl Serialize for AlertSink {
         m.serialize_entry("name", &self.shared.name)?;
         m.serialize_entry("kinds", &self.shared.kinds)?;
         m.serialize_entry("timeout", &self.shared.timeout)?;
+        if let Some(r) = self.shared.repeat {
+            m.serialize_entry("repeat", &r)?;
+        }
         if let serde_yaml::Value::Mapping(own) = self.spec.shown() {
             for (k, v) in own {
                 m.serialize_entry(&k, &v)?;
@@ -67,6 +70,7 @@ struct SharedKeys {
     name: Option<String>,
     kinds: Option<Vec<String>>,
     timeout: Option<Dur>,
+    repeat: Option<Dur>,
 }
 
 fn take_shared(entry: &mut serde_yaml::Mapping) -> Result<SharedKeys> {
@@ -85,6 +89,7 @@ fn take_shared(entry: &mut serde_yaml::Mapping) -> Result<SharedKeys> {
         name: take(entry, "name")?,
         kinds: take(entry, "kinds")?,
         timeout: take(entry, "timeout")?,
+        repeat: take(entry, "repeat")?,
     })
 }
 
@@ -130,6 +135,7 @@ fn resolve_one(raw: serde_yaml::Value, out: &[AlertSink]) -> Result<AlertSink> {
             name,
             kinds: kinds(keys.kinds)?,
             timeout: keys.timeout.unwrap_or_else(|| spec.default_timeout()),
+            repeat: keys.repeat.filter(|d| d.secs() > 0),
         },
         type_name: t.name,
         spec: Arc::from(spec),
@@ -187,7 +193,7 @@ mod tests {
             .contains("`sideways` is not one of down, up"));
         assert_eq!(
             e("- {type: pager}"),
-            "alerts[0]: type: `pager` is not one of syslog, exec, webhook, email, slack, teams, pagerduty"
+            "alerts[0]: type: `pager` is not one of syslog, exec, webhook, email, slack, teams, pagerduty, alertmanager"
         );
         assert!(e("- {type: webhook, url: 'http://x', urll: y}").contains("unknown field `urll`"));
         assert!(e("- {type: syslog, facility: nowhere}")

@@ -10,7 +10,7 @@ pub use keys::{KeyId, KeySet, KeyTable, Pairs};
 
 /// One exporter, or one exporter interface when the file has an interface column.
 /// `interface` is empty when no interface column is configured.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub exporter: String,
     pub interface: String,
@@ -356,6 +356,9 @@ pub struct Brief {
     pub state: State,
     /// When `state` was entered (what `retire_after` is measured from).
     pub since: i64,
+    /// When it was first seen (with `since`: a key down since then was
+    /// never alerted).
+    pub first_seen: i64,
     /// `unknown_since` is set.
     pub unknown: bool,
     /// `pending` is set.
@@ -370,6 +373,7 @@ impl Brief {
         Brief {
             state: k.state,
             since: k.since,
+            first_seen: k.first_seen,
             unknown: k.unknown_since.is_some(),
             pending: k.pending.is_some(),
             owner: k.owner.clone(),

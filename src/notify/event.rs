@@ -27,6 +27,9 @@ pub struct Alert {
     pub interfaces: Option<(u32, u32)>,
     /// maintenance_start, maintenance_end: the window's match, reason, from, to.
     pub maintenance: Option<(String, String, i64, i64)>,
+    /// A `down` sent again while the outage goes on (`repeat:`; every poll
+    /// for Alertmanager).
+    pub reminder: bool,
 }
 
 impl Alert {
@@ -83,6 +86,9 @@ impl Alert {
         if let Some(s) = &self.site {
             field("site", text(s));
         }
+        if self.reminder {
+            field("reminder", "true".into());
+        }
         o.push('}');
         o
     }
@@ -111,6 +117,8 @@ impl Alert {
             reason: Option<String>,
             from: Option<String>,
             to: Option<String>,
+            #[serde(default)]
+            reminder: bool,
         }
         let w: Wire = serde_json::from_str(text)?;
         let time = |t: &str| crate::time::parse(t);
@@ -133,6 +141,7 @@ impl Alert {
             site: w.site,
             interfaces: w.interfaces_before.zip(w.interfaces),
             maintenance,
+            reminder: w.reminder,
         })
     }
 
@@ -157,6 +166,10 @@ impl Alert {
             None => format!("collector {}", self.collector.as_deref().unwrap_or("-")),
         };
         match self.kind {
+            AlertKind::Down if self.reminder => format!(
+                "Exporter {who} is still down: no NetFlow since {}",
+                rfc3339(self.at)
+            ),
             AlertKind::Down => format!("Exporter {who} is down: no NetFlow"),
             AlertKind::Up => match self.outage_s {
                 Some(s) => format!(
@@ -313,6 +326,50 @@ pub fn signal(key: Key, raised: Raised, at: i64, bps: u64, owner: &str) -> Alert
     }
 }
 
+/// Every outage still open after this poll, as a `down` alert dated at its
+/// start: keys known down (not unknown) after a down transition, but not
+/// those whose down alert is this poll's, nor those `in_window`
+/// (maintenance) says are covered now. Needs the briefs' `since`.
+pub fn open_outages(
+    snap: &crate::model::Snapshot,
+    changes: &[KeyChange],
+    in_window: impl Fn(&Alert) -> bool,
+) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for (i, brief) in snap.briefs.iter().enumerate() {
+        let id = i as KeyId;
+        let change = changes.iter().find(|c| c.id == id);
+        let (state, unknown, since, first_seen, owner) = match (change, brief) {
+            (Some(c), _) => {
+                if c.event.as_ref().is_some_and(|e| e.kind == EventKind::Down) {
+                    continue;
+                }
+                let n = &c.new;
+                let unknown = n.unknown_since.is_some();
+                (n.state, unknown, n.since, n.first_seen, n.owner.clone())
+            }
+            (None, Some(b)) => (b.state, b.unknown, b.since, b.first_seen, b.owner.clone()),
+            (None, None) => continue,
+        };
+        // Down since first sight: a baseline, never alerted, never reminded.
+        if state != State::Down || unknown || since == first_seen {
+            continue;
+        }
+        let a = Alert {
+            kind: AlertKind::Down,
+            key: Some(snap.table.key(id)),
+            at: since,
+            bps: Some(0),
+            collectors: owner.iter().map(|o| o.to_string()).collect(),
+            ..Alert::default()
+        };
+        if !in_window(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
 /// Names each key's alert with the inventory's name and site, and drops the
 /// alerts of ignored keys (`ignore:`).
 pub fn label(alerts: &mut Vec<Alert>, inventory: &Inventory) {
@@ -437,6 +494,7 @@ mod tests {
                 1_795_428_000,
                 1_795_431_600,
             )),
+            reminder: true,
         };
         assert_eq!(Alert::from_json(&full.to_json()).unwrap(), full);
         let test = Alert {

@@ -3,6 +3,7 @@
 //! failed delivery stays in the outbox for the next run (until
 //! `alert_max_age`); a delivered one is removed, so it is never sent again.
 
+mod alertmanager;
 mod email;
 pub mod event;
 mod exec;
@@ -40,6 +41,12 @@ pub trait Sink {
     fn wants(&self, kind: AlertKind) -> bool {
         self.shared().wants(kind)
     }
+
+    /// Whether every open outage is sent again at every poll (Alertmanager
+    /// forgets an alert that is not).
+    fn resend_open(&self) -> bool {
+        false
+    }
 }
 
 /// What every sink takes beside `type:`, read once for all of them.
@@ -51,6 +58,9 @@ pub struct Shared {
     pub kinds: Vec<AlertKind>,
     /// The whole delivery of one alert ends by then (SPEC §8).
     pub timeout: Dur,
+    /// Open outages are sent again every this long (by poll time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<Dur>,
 }
 
 impl Shared {
@@ -88,6 +98,7 @@ pub const SINK_TYPES: &[SinkType] = &[
     http::SLACK,
     http::TEAMS,
     pagerduty::TYPE,
+    alertmanager::TYPE,
 ];
 
 /// `SinkType::read` for a config struct that serde reads (unknown keys refused).
@@ -132,6 +143,43 @@ pub fn outbox(alerts: &[Alert], sinks: &[Box<dyn Sink>]) -> Vec<NewAlert> {
                 summary: summary.clone(),
                 payload: payload.clone(),
             });
+        }
+    }
+    out
+}
+
+/// Whether a reminder of an outage down since `since` is due in the poll
+/// interval (prev, at]: a multiple of `every` after `since` falls in it.
+fn due(since: i64, (prev, at): (Option<i64>, i64), every: i64) -> bool {
+    let Some(prev) = prev else { return false };
+    every > 0 && at - since >= every && (at - since) / every > (prev - since).max(0) / every
+}
+
+/// The outbox rows of reminders: each open outage (`open`: a `down` alert
+/// dated at its start) for each sink that sends them again now. Created at
+/// this poll, so `alert_max_age` counts from the reminder.
+pub fn reminders(
+    open: &[Alert],
+    sinks: &[Box<dyn Sink>],
+    (prev, at): (Option<i64>, i64),
+) -> Vec<NewAlert> {
+    let mut out = Vec::new();
+    for s in sinks.iter().filter(|s| s.wants(AlertKind::Down)) {
+        let every = s.shared().repeat.map(|d| d.secs() as i64);
+        for a in open {
+            if s.resend_open() || every.is_some_and(|e| due(a.at, (prev, at), e)) {
+                let a = Alert {
+                    reminder: true,
+                    ..a.clone()
+                };
+                out.push(NewAlert {
+                    created: at,
+                    sink: s.name().to_owned(),
+                    kind: a.kind.as_str().to_owned(),
+                    summary: a.summary(),
+                    payload: a.to_json(),
+                });
+            }
         }
     }
     out
@@ -241,4 +289,23 @@ pub fn deliver(
     }
     say_totals(&d, &drops, budget);
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::due;
+
+    #[test]
+    fn a_reminder_is_due_when_a_period_ends_inside_the_poll_interval() {
+        // Down at 1000, every 600 s: due in the interval holding 1600, 2200...
+        assert!(!due(1000, (Some(1300), 1500), 600));
+        assert!(due(1000, (Some(1500), 1600), 600));
+        assert!(!due(1000, (Some(1600), 2100), 600));
+        assert!(due(1000, (Some(2100), 2400), 600));
+        // A long gap holding two periods: one reminder.
+        assert!(due(1000, (Some(1100), 3000), 600));
+        // The first poll, or a poll at the outage's start: none.
+        assert!(!due(1000, (None, 5000), 600));
+        assert!(!due(1000, (Some(900), 1000), 600));
+    }
 }

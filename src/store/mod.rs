@@ -234,7 +234,7 @@ impl Store {
             "SELECT id, exporter, interface, state, unknown_since, pending_state, owner",
         );
         if needs.since {
-            sql.push_str(", since");
+            sql.push_str(", since, first_seen");
         }
         if needs.marks {
             sql.push_str(", interface_count, zero_fps, not_decoding");
@@ -242,7 +242,7 @@ impl Store {
         sql.push_str(" FROM key ORDER BY id");
         let mut stmt = self.conn.prepare(&sql)?;
         let mut rows = stmt.query([])?;
-        let marks_at = if needs.since { 8 } else { 7 };
+        let marks_at = if needs.since { 9 } else { 7 };
         while let Some(r) = rows.next()? {
             // (exporter, interface) is unique in the table.
             snap.table
@@ -265,6 +265,11 @@ impl Store {
                 state: state_from_code(r.get_ref(3)?.as_i64()?),
                 since: if needs.since {
                     r.get_ref(7)?.as_i64()?
+                } else {
+                    0
+                },
+                first_seen: if needs.since {
+                    r.get_ref(8)?.as_i64()?
                 } else {
                     0
                 },
