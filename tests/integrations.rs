@@ -187,3 +187,38 @@ fn repeat_sends_an_open_outage_again_every_period_by_poll_time() {
         ]
     );
 }
+
+#[test]
+fn a_429_is_honoured_its_alerts_wait_for_retry_after() {
+    let hook = Hook::start();
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_max_age: 100000d\n\
+             alerts:\n  - {{type: slack, url: 'http://127.0.0.1:{}/hook'}}\n\
+             collectors:\n  - {{name: fc, local: fc.txt}}\n",
+            hook.port
+        ),
+    );
+    let poll = |at: &str, bps: u64| {
+        w.write("fc.txt", stats_file(&[("10.0.0.1", bps)]));
+        let run = w.run(&["poll", "--at", at]);
+        run.expect_code(0);
+        run
+    };
+    poll("2026-11-23T10:00:00Z", 5);
+    hook.set_status(429);
+    poll("2026-11-23T10:05:00Z", 0)
+        .expect_stderr("the server answered 429 Too Many Requests: retrying after 2s");
+    assert_eq!(hook.requests.lock().unwrap().len(), 1);
+    // Within the 2 seconds: not tried, said as deferred.
+    hook.set_status(200);
+    let run = poll("2026-11-23T10:10:00Z", 0);
+    run.expect_stderr("0 sent, 0 failed (kept for the next run), 0 dropped, 0 deferred, 1 waiting for their receiver's Retry-After");
+    assert!(!run.stderr.contains("alert_budget"), "{run}");
+    assert_eq!(hook.requests.lock().unwrap().len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    poll("2026-11-23T10:15:00Z", 0).expect_stderr("alerts: 1 sent");
+    assert_eq!(hook.accepted.lock().unwrap().len(), 1);
+}

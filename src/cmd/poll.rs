@@ -405,11 +405,16 @@ fn deliver(cfg: &Config, store: &Store, sinks: &[Box<dyn notify::Sink>]) -> Resu
     )?;
     if d != notify::Delivered::default() {
         log::info!(
-            "alerts: {} sent, {} failed (kept for the next run), {} dropped, {} deferred",
+            "alerts: {} sent, {} failed (kept for the next run), {} dropped, {} deferred{}",
             d.sent,
             d.failed,
             d.dropped,
-            d.deferred
+            d.deferred,
+            if d.waiting > 0 {
+                format!(", {} waiting for their receiver's Retry-After", d.waiting)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())

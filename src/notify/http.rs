@@ -132,6 +132,22 @@ pub fn url(
     }
 }
 
+/// A receiver that answered 429 Too Many Requests: its alerts wait until
+/// `Retry-After` (seconds; 60 when it gives none or a date).
+#[derive(Debug)]
+pub struct RetryAfter {
+    pub secs: u64,
+    pub said: String,
+}
+
+impl std::fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.said)
+    }
+}
+
+impl std::error::Error for RetryAfter {}
+
 /// An HTTP client for one sink: the sink's timeout covers each whole request.
 pub struct Client {
     agent: ureq::Agent,
@@ -142,6 +158,7 @@ impl Client {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout.std()))
             .max_redirects(0)
+            .http_status_as_error(false)
             .build()
             .into();
         Client { agent }
@@ -171,6 +188,22 @@ impl Client {
                 "POST {shown}: the server redirects ({status}) to {to}: a webhook is never \
                  redirected; set `url:` to where it should go"
             );
+        }
+        if status.as_u16() == 429 {
+            let secs = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(60);
+            return Err(RetryAfter {
+                secs,
+                said: format!("POST {shown}: the server answered {status}: retrying after {secs}s"),
+            }
+            .into());
+        }
+        if !status.is_success() {
+            bail!("POST {shown}: the server answered {status}");
         }
         Ok(())
     }

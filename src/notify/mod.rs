@@ -193,6 +193,8 @@ pub struct Delivered {
     pub dropped: usize,
     /// Left in the outbox for the next poll: the budget was spent.
     pub deferred: usize,
+    /// Left in the outbox: their receiver asked to wait (429 Retry-After).
+    pub waiting: usize,
 }
 
 /// One warning line for what was dropped and one for what waits for the
@@ -261,6 +263,11 @@ pub fn deliver(
             d.failed += 1;
             continue;
         }
+        // The receiver asked for a pause (429 Retry-After): not yet.
+        if row.retry_at.is_some_and(|t| t > now) {
+            d.waiting += 1;
+            continue;
+        }
         if started.elapsed() >= budget {
             d.deferred += 1;
             continue;
@@ -274,14 +281,17 @@ pub fn deliver(
                 log::debug!("alert sent to {}: {}", row.sink, row.summary);
                 d.sent += 1;
             }
-            Err(e) => {
-                let e = format!("{e:#}");
+            Err(err) => {
+                let e = format!("{err:#}");
                 log::warn!(
                     "alert to {} failed, kept for the next run: {} ({e})",
                     row.sink,
                     row.summary
                 );
-                store.alert_failed(row.id, now, &e)?;
+                let retry_at = err
+                    .downcast_ref::<http::RetryAfter>()
+                    .map(|r| now.saturating_add(r.secs as i64));
+                store.alert_failed(row.id, now, &e, retry_at)?;
                 broken.push(row.sink.clone());
                 d.failed += 1;
             }

@@ -66,6 +66,8 @@ pub struct PendingAlert {
     pub attempts: i64,
     pub last_try: Option<i64>,
     pub last_error: Option<String>,
+    /// Not to be tried before this time (the receiver said 429).
+    pub retry_at: Option<i64>,
 }
 
 /// Everything one poll writes.
@@ -391,7 +393,8 @@ impl Store {
     /// The outbox, oldest first.
     pub fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, created, sink, kind, summary, payload, attempts, last_try, last_error FROM alert ORDER BY id",
+            "SELECT id, created, sink, kind, summary, payload, attempts, last_try, last_error, retry_at \
+             FROM alert ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(PendingAlert {
@@ -404,6 +407,7 @@ impl Store {
                 attempts: r.get(6)?,
                 last_try: r.get(7)?,
                 last_error: r.get(8)?,
+                retry_at: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -415,10 +419,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn alert_failed(&self, id: i64, at: i64, error: &str) -> Result<()> {
+    /// `retry_at`: not before then (a 429's Retry-After).
+    pub fn alert_failed(&self, id: i64, at: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
         self.conn.execute(
-            "UPDATE alert SET attempts = attempts + 1, last_try = ?2, last_error = ?3 WHERE id = ?1",
-            params![id, at, error],
+            "UPDATE alert SET attempts = attempts + 1, last_try = ?2, last_error = ?3, retry_at = ?4 \
+             WHERE id = ?1",
+            params![id, at, error, retry_at],
         )?;
         Ok(())
     }

@@ -107,6 +107,9 @@ DROP TABLE listing;
 ALTER TABLE key ADD COLUMN interface_count INTEGER;
 ALTER TABLE key ADD COLUMN zero_fps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE key ADD COLUMN not_decoding INTEGER NOT NULL DEFAULT 0;
+-- An alert not to be tried before this time (its receiver said 429 with
+-- Retry-After).
+ALTER TABLE alert ADD COLUMN retry_at INTEGER;
 -- How long each poll took to record (for the metrics), in milliseconds.
 ALTER TABLE poll ADD COLUMN duration_ms INTEGER;
 -- Maintenance windows (`fcstats maintenance add`): shared by every poll and

@@ -395,6 +395,9 @@ impl Hook {
                 let mut conn = reader.into_inner();
                 let location = if (300..400).contains(&code) {
                     format!("Location: {}\r\n", l.lock().unwrap())
+                } else if code == 429 {
+                    // Too many requests: come back in 2 seconds.
+                    "Retry-After: 2\r\n".to_owned()
                 } else {
                     String::new()
                 };
