@@ -222,3 +222,61 @@ fn a_429_is_honoured_its_alerts_wait_for_retry_after() {
     poll("2026-11-23T10:15:00Z", 0).expect_stderr("alerts: 1 sent");
     assert_eq!(hook.accepted.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn two_hundred_downs_with_digest_10_are_one_message_per_sink() {
+    let slack = Hook::start();
+    let w = Workdir::new();
+    let lines = w.path("exec.jsonl");
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_max_age: 100000d\n\
+             alerts:\n  - {{type: exec, digest: 10, command: [sh, -c, 'cat >> {}; echo >> {}']}}\n\
+             \x20 - {{type: slack, digest: 10, url: 'http://127.0.0.1:{}/hook'}}\n\
+             collectors:\n  - {{name: fc, local: fc.txt}}\n",
+            lines.display(),
+            lines.display(),
+            slack.port
+        ),
+    );
+    let names: Vec<String> = (1..=200)
+        .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+        .collect();
+    let poll = |at: &str, bps: u64| {
+        let rows: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), bps)).collect();
+        w.write("fc.txt", stats_file(&rows));
+        w.run(&["poll", "--at", at]).expect_code(0);
+    };
+    poll("2026-11-23T10:00:00Z", 5);
+    poll("2026-11-23T10:05:00Z", 0);
+    let sent: Vec<Value> = std::fs::read_to_string(&lines)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["kind"], "digest");
+    assert_eq!(sent[0]["count"], 200);
+    assert_eq!(sent[0]["alerts"].as_array().unwrap().len(), 200);
+    assert_eq!(sent[0]["alerts"][0]["kind"], "down");
+    let s = bodies(&slack);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["text"], ":red_circle: 200 alerts: 200 down");
+    // The first 30 listed, then how many more.
+    let list = s[0]["blocks"][2]["text"]["text"].as_str().unwrap();
+    assert_eq!(list.lines().count(), 31);
+    assert_eq!(list.lines().last(), Some("… and 170 more"));
+    // The 200 ups of the next poll: one more message.
+    poll("2026-11-23T10:10:00Z", 5);
+    assert_eq!(bodies(&slack).len(), 2, "200 ups are one digest too");
+    let w2 = Workdir::new();
+    w2.write(
+        "config.yaml",
+        "alerts:\n  - {type: pagerduty, routing_key_env: K, digest: 10}\ncollectors:\n  - {name: fc, local: fc.txt}\n",
+    );
+    w2.run(&["config", "check"])
+        .expect_code(1)
+        .expect_stderr("digest: a pagerduty sink needs one event per incident");
+}

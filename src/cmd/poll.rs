@@ -323,7 +323,7 @@ fn settle(
             log::warn!("{}", a.summary());
         }
     }
-    let mut outbox = notify::outbox(&alerts, sinks);
+    let mut outbox = notify::outbox(&alerts, sinks, at);
     if sinks
         .iter()
         .any(|s| s.resend_open() || s.shared().repeat.is_some())

@@ -35,6 +35,9 @@ impl Serialize for AlertSink {
         if let Some(r) = self.shared.repeat {
             m.serialize_entry("repeat", &r)?;
         }
+        if let Some(d) = self.shared.digest {
+            m.serialize_entry("digest", &d)?;
+        }
         if let serde_yaml::Value::Mapping(own) = self.spec.shown() {
             for (k, v) in own {
                 m.serialize_entry(&k, &v)?;
@@ -71,6 +74,7 @@ struct SharedKeys {
     kinds: Option<Vec<String>>,
     timeout: Option<Dur>,
     repeat: Option<Dur>,
+    digest: Option<usize>,
 }
 
 fn take_shared(entry: &mut serde_yaml::Mapping) -> Result<SharedKeys> {
@@ -90,6 +94,7 @@ fn take_shared(entry: &mut serde_yaml::Mapping) -> Result<SharedKeys> {
         kinds: take(entry, "kinds")?,
         timeout: take(entry, "timeout")?,
         repeat: take(entry, "repeat")?,
+        digest: take(entry, "digest")?,
     })
 }
 
@@ -126,6 +131,15 @@ fn resolve_one(raw: serde_yaml::Value, out: &[AlertSink]) -> Result<AlertSink> {
             )
         })?;
     let spec = (t.read)(serde_yaml::Value::Mapping(entry))?;
+    if keys.digest.is_some() && !spec.takes_digest() {
+        bail!(
+            "digest: a {} sink needs one event per incident; leave digest out",
+            t.name
+        );
+    }
+    if keys.digest == Some(0) {
+        bail!("digest: the number of alerts one poll may send one by one, at least 1");
+    }
     let name = keys.name.unwrap_or_else(|| default_name(out, t.name));
     if out.iter().any(|s| s.name() == name) {
         bail!("name: `{name}` is used twice");
@@ -136,6 +150,7 @@ fn resolve_one(raw: serde_yaml::Value, out: &[AlertSink]) -> Result<AlertSink> {
             kinds: kinds(keys.kinds)?,
             timeout: keys.timeout.unwrap_or_else(|| spec.default_timeout()),
             repeat: keys.repeat.filter(|d| d.secs() > 0),
+            digest: keys.digest,
         },
         type_name: t.name,
         spec: Arc::from(spec),

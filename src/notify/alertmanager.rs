@@ -38,6 +38,10 @@ impl SinkConfig for AlertmanagerConfig {
         http::check_url(&self.url, &self.url_env, None)
     }
 
+    fn takes_digest(&self) -> bool {
+        false
+    }
+
     fn build(&self, mut base: Shared, cfg: &Config) -> Box<dyn Sink> {
         // Only what it can show: exporters down and back.
         base.kinds

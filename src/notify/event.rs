@@ -30,6 +30,47 @@ pub struct Alert {
     /// A `down` sent again while the outage goes on (`repeat:`; every poll
     /// for Alertmanager).
     pub reminder: bool,
+    /// digest: the alerts it stands for.
+    pub items: Vec<Alert>,
+}
+
+impl Alert {
+    /// One alert standing for `items` (a poll's alerts for one sink).
+    pub fn digest(items: Vec<Alert>, at: i64) -> Alert {
+        Alert {
+            kind: AlertKind::Digest,
+            at,
+            items,
+            ..Alert::default()
+        }
+    }
+
+    /// Whether it says something is wrong (a digest: any of its items).
+    pub fn trouble(&self) -> bool {
+        self.kind.is_trouble() || self.items.iter().any(Alert::trouble)
+    }
+
+    /// A digest's items, one title a line, at most `n` (then how many more).
+    pub fn item_lines(&self, n: usize) -> Vec<String> {
+        let mut lines: Vec<String> = self.items.iter().take(n).map(Alert::title).collect();
+        if self.items.len() > n {
+            lines.push(format!("… and {} more", self.items.len() - n));
+        }
+        lines
+    }
+
+    /// `150 down, 50 up`: a digest's items counted by kind.
+    fn counts(&self) -> String {
+        let mut counts: Vec<(AlertKind, usize)> = Vec::new();
+        for i in &self.items {
+            match counts.iter_mut().find(|c| c.0 == i.kind) {
+                Some(c) => c.1 += 1,
+                None => counts.push((i.kind, 1)),
+            }
+        }
+        let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        parts.join(", ")
+    }
 }
 
 impl Alert {
@@ -89,6 +130,11 @@ impl Alert {
         if self.reminder {
             field("reminder", "true".into());
         }
+        if self.kind == AlertKind::Digest {
+            field("count", self.items.len().to_string());
+            let items: Vec<String> = self.items.iter().map(Alert::to_json).collect();
+            field("alerts", format!("[{}]", items.join(", ")));
+        }
         o.push('}');
         o
     }
@@ -119,8 +165,15 @@ impl Alert {
             to: Option<String>,
             #[serde(default)]
             reminder: bool,
+            #[serde(default)]
+            alerts: Vec<serde_json::Value>,
         }
         let w: Wire = serde_json::from_str(text)?;
+        let items = w
+            .alerts
+            .iter()
+            .map(|v| Alert::from_json(&v.to_string()))
+            .collect::<anyhow::Result<Vec<Alert>>>()?;
         let time = |t: &str| crate::time::parse(t);
         let maintenance = match (w.scope, w.reason, w.from, w.to) {
             (Some(m), Some(r), Some(f), Some(t)) => Some((m, r, time(&f)?, time(&t)?)),
@@ -142,6 +195,7 @@ impl Alert {
             interfaces: w.interfaces_before.zip(w.interfaces),
             maintenance,
             reminder: w.reminder,
+            items,
         })
     }
 
@@ -209,6 +263,7 @@ impl Alert {
                 };
                 format!("Maintenance {what}: {scope} ({reason})")
             }
+            AlertKind::Digest => format!("{} alerts: {}", self.items.len(), self.counts()),
             AlertKind::Test => "fcstats alert test".into(),
         }
     }
@@ -241,6 +296,9 @@ impl Alert {
                 Some(e) => format!("{}: collector={c} error={e}", self.kind),
                 None => format!("{}: collector={c}", self.kind),
             },
+            (None, None) if self.kind == AlertKind::Digest => {
+                format!("digest: {}", self.title())
+            }
             (None, None) => match &self.maintenance {
                 Some((scope, reason, ..)) => format!("{}: {scope} reason=\"{reason}\"", self.kind),
                 None => format!("{}: fcstats alert test", self.kind),
@@ -495,8 +553,12 @@ mod tests {
                 1_795_431_600,
             )),
             reminder: true,
+            items: vec![],
         };
         assert_eq!(Alert::from_json(&full.to_json()).unwrap(), full);
+        // A digest carries its alerts.
+        let digest = Alert::digest(vec![full.clone(), full], 1_795_428_300);
+        assert_eq!(Alert::from_json(&digest.to_json()).unwrap(), digest);
         let test = Alert {
             at: 0,
             ..Alert::default()

@@ -17,6 +17,8 @@ pub enum AlertKind {
     MaintenanceStart,
     /// Opt-in.
     MaintenanceEnd,
+    /// Many alerts of one poll in one message (`digest:`).
+    Digest,
     /// `fcstats alerts --test`: every sink gets it.
     #[default]
     Test,
@@ -48,6 +50,7 @@ impl AlertKind {
             AlertKind::NotDecoding => "not_decoding",
             AlertKind::MaintenanceStart => "maintenance_start",
             AlertKind::MaintenanceEnd => "maintenance_end",
+            AlertKind::Digest => "digest",
             AlertKind::Test => "test",
         }
     }

@@ -61,6 +61,9 @@ pub struct Shared {
     /// Open outages are sent again every this long (by poll time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeat: Option<Dur>,
+    /// More than this many alerts in one poll: one message listing them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<usize>,
 }
 
 impl Shared {
@@ -75,6 +78,11 @@ pub trait SinkConfig: Shown + std::fmt::Debug + Send + Sync {
     /// Mistakes serde cannot see (the caller adds `alerts[N]`).
     fn check(&self) -> Result<()> {
         Ok(())
+    }
+    /// Whether it can send a `digest:` (one message for many alerts);
+    /// sinks that need one event per incident cannot.
+    fn takes_digest(&self) -> bool {
+        true
     }
     /// The `timeout:` when none is given.
     fn default_timeout(&self) -> Dur {
@@ -130,19 +138,29 @@ pub fn sinks(cfg: &Config) -> Vec<Box<dyn Sink>> {
         .collect()
 }
 
-/// One outbox row per alert and sink that wants it.
-pub fn outbox(alerts: &[Alert], sinks: &[Box<dyn Sink>]) -> Vec<NewAlert> {
+fn row(a: &Alert, sink: &str, created: i64) -> NewAlert {
+    NewAlert {
+        created,
+        sink: sink.to_owned(),
+        kind: a.kind.as_str().to_owned(),
+        summary: a.summary(),
+        payload: a.to_json(),
+    }
+}
+
+/// One outbox row per alert and sink that wants it; for a sink with
+/// `digest: N` that would get more than N of this poll's (at `at`), one row
+/// standing for them all.
+pub fn outbox(alerts: &[Alert], sinks: &[Box<dyn Sink>], at: i64) -> Vec<NewAlert> {
     let mut out = Vec::new();
-    for a in alerts {
-        let (summary, payload) = (a.summary(), a.to_json());
-        for s in sinks.iter().filter(|s| s.wants(a.kind)) {
-            out.push(NewAlert {
-                created: a.at,
-                sink: s.name().to_owned(),
-                kind: a.kind.as_str().to_owned(),
-                summary: summary.clone(),
-                payload: payload.clone(),
-            });
+    for s in sinks {
+        let mine: Vec<&Alert> = alerts.iter().filter(|a| s.wants(a.kind)).collect();
+        match s.shared().digest {
+            Some(n) if mine.len() > n => {
+                let items = mine.into_iter().cloned().collect();
+                out.push(row(&Alert::digest(items, at), s.name(), at));
+            }
+            _ => out.extend(mine.into_iter().map(|a| row(a, s.name(), a.at))),
         }
     }
     out
@@ -172,13 +190,7 @@ pub fn reminders(
                     reminder: true,
                     ..a.clone()
                 };
-                out.push(NewAlert {
-                    created: at,
-                    sink: s.name().to_owned(),
-                    kind: a.kind.as_str().to_owned(),
-                    summary: a.summary(),
-                    payload: a.to_json(),
-                });
+                out.push(row(&a, s.name(), at));
             }
         }
     }

@@ -44,6 +44,10 @@ impl SinkConfig for PagerDutyConfig {
         http::check_url(&self.url, &self.url_env, Some(ENQUEUE))
     }
 
+    fn takes_digest(&self) -> bool {
+        false
+    }
+
     fn build(&self, base: Shared, _cfg: &Config) -> Box<dyn Sink> {
         Box::new(PagerDuty {
             client: Client::new(base.timeout),

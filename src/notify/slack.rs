@@ -19,7 +19,7 @@ impl super::http::Body for Message {
 
 /// The message for one alert.
 pub fn message(a: &Alert) -> serde_json::Value {
-    let mark = if a.kind.is_trouble() {
+    let mark = if a.trouble() {
         ":red_circle:"
     } else {
         ":large_green_circle:"
@@ -29,11 +29,14 @@ pub fn message(a: &Alert) -> serde_json::Value {
     if !a.collectors.is_empty() {
         context.push(format!("collectors: {}", a.collectors.join(", ")));
     }
-    json!({
-        "text": format!("{mark} {title}"),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": format!("{mark} *{title}*")}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": context.join(" · ")}]}
-        ]
-    })
+    let mut blocks = vec![
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("{mark} *{title}*")}}),
+        json!({"type": "context", "elements": [{"type": "mrkdwn", "text": context.join(" · ")}]}),
+    ];
+    // A digest lists what it stands for (Slack takes 50 blocks at most).
+    if !a.items.is_empty() {
+        let list = a.item_lines(30).join("\n");
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": list}}));
+    }
+    json!({"text": format!("{mark} {title}"), "blocks": blocks})
 }

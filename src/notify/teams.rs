@@ -35,11 +35,15 @@ pub fn message(a: &Alert) -> serde_json::Value {
     if !a.collectors.is_empty() {
         facts.push(json!({"title": "Collectors", "value": a.collectors.join(", ")}));
     }
-    let colour = if a.kind.is_trouble() {
-        "Attention"
-    } else {
-        "Good"
-    };
+    let colour = if a.trouble() { "Attention" } else { "Good" };
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": a.title(), "weight": "Bolder", "size": "Medium", "color": colour, "wrap": true}),
+        json!({"type": "FactSet", "facts": facts}),
+    ];
+    // A digest lists what it stands for.
+    for line in a.item_lines(30) {
+        body.push(json!({"type": "TextBlock", "text": line, "wrap": true, "spacing": "None"}));
+    }
     json!({
         "type": "message",
         "attachments": [{
@@ -49,10 +53,7 @@ pub fn message(a: &Alert) -> serde_json::Value {
                 "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                 "type": "AdaptiveCard",
                 "version": "1.4",
-                "body": [
-                    {"type": "TextBlock", "text": a.title(), "weight": "Bolder", "size": "Medium", "color": colour, "wrap": true},
-                    {"type": "FactSet", "facts": facts}
-                ]
+                "body": body
             }
         }]
     })
