@@ -280,3 +280,59 @@ fn two_hundred_downs_with_digest_10_are_one_message_per_sink() {
         .expect_code(1)
         .expect_stderr("digest: a pagerduty sink needs one event per incident");
 }
+
+#[test]
+fn a_webhook_sends_its_own_headers_and_body_template() {
+    let hook = Hook::start();
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        format!(
+            "database: state.db\nstale_after: 0\nalert_max_age: 100000d\n\
+             alerts:\n  - type: webhook\n    url: 'http://127.0.0.1:{}/hook'\n\
+             \x20   headers: {{X-Team: netops}}\n    headers_env: {{Authorization: HOOK_AUTH}}\n\
+             \x20   template: '{{\"text\": \"{{title}}\", \"exporter\": \"{{exporter}}\", \"event\": {{json}}}}'\n\
+             collectors:\n  - {{name: fc, local: fc.txt}}\n",
+            hook.port
+        ),
+    );
+    let poll = |at: &str, bps: u64| {
+        w.write("fc.txt", stats_file(&[("10.0.0.1", bps)]));
+        Run::of(
+            w.command(&["poll", "--at", at])
+                .env("HOOK_AUTH", "Bearer s3cr3t"),
+        )
+        .expect_code(0);
+    };
+    poll("2026-11-23T10:00:00Z", 5);
+    poll("2026-11-23T10:05:00Z", 0);
+    let b = bodies(&hook);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["text"], "Exporter 10.0.0.1 is down: no NetFlow");
+    assert_eq!(b[0]["exporter"], "10.0.0.1");
+    assert_eq!(b[0]["event"]["kind"], "down");
+    let headers = hook.headers.lock().unwrap().clone();
+    assert!(
+        headers.contains(&"x-team: netops".to_owned()),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&"authorization: Bearer s3cr3t".to_owned()),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&"content-type: application/json".to_owned()),
+        "{headers:?}"
+    );
+    // config check: header values masked; a template naming no field refused.
+    let run = w.run(&["config", "check"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("X-Team: '********'") || run.stdout.contains("X-Team: ********"),
+        "{run}"
+    );
+    w.edit("config.yaml", |c| c.replace("{title}", "{titel}"));
+    w.run(&["config", "check"])
+        .expect_code(1)
+        .expect_stderr("template: `{titel}` is not a field");
+}

@@ -12,12 +12,7 @@ use super::{Alert, Shared, Sink, SinkConfig, SinkType};
 use crate::config::{Config, Dur};
 use crate::secret::url_shown;
 
-/// The sink types that are a URL and a body: `type: webhook` (the JSON
-/// event), `slack`, `teams`.
-pub const WEBHOOK: SinkType = SinkType {
-    name: "webhook",
-    read: super::read::<UrlConfig<Event>>,
-};
+/// The sink types that are a URL and a body: `slack`, `teams`.
 pub const SLACK: SinkType = SinkType {
     name: "slack",
     read: super::read::<UrlConfig<super::slack::Message>>,
@@ -30,16 +25,6 @@ pub const TEAMS: SinkType = SinkType {
 /// How a sink type that POSTs to a URL shapes an alert.
 pub trait Body: std::fmt::Debug + Send + Sync + 'static {
     fn body(a: &Alert) -> String;
-}
-
-/// `type: webhook`'s body: the JSON event itself.
-#[derive(Clone, Debug, Default)]
-pub struct Event;
-
-impl Body for Event {
-    fn body(a: &Alert) -> String {
-        a.to_json()
-    }
 }
 
 /// The keys of a sink that is a URL (and a body `B`).

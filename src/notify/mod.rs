@@ -14,6 +14,7 @@ mod pagerduty;
 mod slack;
 mod syslog;
 mod teams;
+mod webhook;
 
 use anyhow::Result;
 
@@ -101,7 +102,7 @@ pub struct SinkType {
 pub const SINK_TYPES: &[SinkType] = &[
     syslog::TYPE,
     exec::TYPE,
-    http::WEBHOOK,
+    webhook::TYPE,
     email::TYPE,
     http::SLACK,
     http::TEAMS,

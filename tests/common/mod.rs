@@ -342,6 +342,8 @@ pub struct Hook {
     pub location: std::sync::Arc<std::sync::Mutex<String>>,
     /// Every request line received (`POST /hook HTTP/1.1`).
     pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Every header line received, lower-cased names (`x-team: netops`).
+    pub headers: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub accepted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     pub refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -358,8 +360,9 @@ impl Hook {
         let refused = Arc::new(Mutex::new(Vec::new()));
         let location = Arc::new(Mutex::new(String::new()));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let headers = Arc::new(Mutex::new(Vec::new()));
         let (s, a, r) = (status.clone(), accepted.clone(), refused.clone());
-        let (l, q) = (location.clone(), requests.clone());
+        let (l, q, hs) = (location.clone(), requests.clone(), headers.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
@@ -374,6 +377,12 @@ impl Hook {
                     }
                     if std::mem::take(&mut first) {
                         q.lock().unwrap().push(line.trim_end().to_owned());
+                    } else if let Some((k, v)) = line.trim_end().split_once(':') {
+                        hs.lock().unwrap().push(format!(
+                            "{}: {}",
+                            k.to_ascii_lowercase(),
+                            v.trim()
+                        ));
                     }
                     let lower = line.to_ascii_lowercase();
                     if let Some(v) = lower.strip_prefix("content-length:") {
@@ -412,6 +421,7 @@ impl Hook {
             status,
             location,
             requests,
+            headers,
             accepted,
             refused,
         }
