@@ -380,6 +380,32 @@ pub fn settle_alerts(
         (None, None) => true,
     });
     let Some(prev) = prev else { return };
+    alerts.extend(ended_down_alerts(pw, changes, inv, (prev, at)));
+    for w in &pw.windows {
+        for (kind, t) in [
+            (AlertKind::MaintenanceStart, w.from),
+            (AlertKind::MaintenanceEnd, w.to),
+        ] {
+            if prev < t && t <= at {
+                alerts.push(Alert {
+                    kind,
+                    at: t,
+                    maintenance: Some((w.scope.text(), w.reason.clone(), w.from, w.to)),
+                    ..Alert::default()
+                });
+            }
+        }
+    }
+}
+
+/// The `down` alerts due at the end of windows that end in (prev, at]: keys
+/// that went down inside one and are still down (and in no window now).
+fn ended_down_alerts(
+    pw: &PollWindows,
+    changes: &[KeyChange],
+    inv: &Inventory,
+    (prev, at): (i64, i64),
+) -> Vec<Alert> {
     let ended: Vec<&Window> = pw
         .windows
         .iter()
@@ -404,6 +430,7 @@ pub fn settle_alerts(
     }
     down.sort_by(|a, b| a.0.cmp(&b.0));
     down.dedup_by(|a, b| a.0 == b.0);
+    let mut out = Vec::new();
     for (k, since, owner) in down {
         let entry = inv.lookup(&k.exporter, &k.interface);
         let owner = owner.as_deref();
@@ -414,7 +441,7 @@ pub fn settle_alerts(
             && !pw.key_in(&k, entry, owner, at)
             && !inv.ignores(&k.exporter, &k.interface, entry)
         {
-            alerts.push(Alert {
+            out.push(Alert {
                 kind: AlertKind::Down,
                 key: Some(k),
                 at: since,
@@ -426,21 +453,7 @@ pub fn settle_alerts(
             });
         }
     }
-    for w in &pw.windows {
-        for (kind, t) in [
-            (AlertKind::MaintenanceStart, w.from),
-            (AlertKind::MaintenanceEnd, w.to),
-        ] {
-            if prev < t && t <= at {
-                alerts.push(Alert {
-                    kind,
-                    at: t,
-                    maintenance: Some((w.scope.text(), w.reason.clone(), w.from, w.to)),
-                    ..Alert::default()
-                });
-            }
-        }
-    }
+    out
 }
 
 #[cfg(test)]

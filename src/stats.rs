@@ -407,6 +407,59 @@ impl Layout<'_> {
     }
 }
 
+impl<'a> Layout<'a> {
+    /// Where the configured columns are in the header line `header`.
+    fn of(header: &str, cols: &'a Columns) -> Result<Layout<'a>, ParseError> {
+        let mut names: Vec<&str> = header.split('\t').collect();
+        while names.len() > 1 && names.last() == Some(&"") {
+            names.pop();
+        }
+        let find = |name: &str| {
+            let mut at = names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.trim() == name)
+                .map(|(i, _)| i);
+            match (at.next(), at.next()) {
+                (Some(i), None) => Ok(i),
+                (Some(i), Some(j)) => Err(bad(
+                    1,
+                    Some(name),
+                    format!(
+                        "the header has column `{name}` twice (fields {} and {}): which one is meant?",
+                        i + 1,
+                        j + 1
+                    ),
+                )),
+                (None, _) => Err(bad(
+                    1,
+                    Some(name),
+                    format!("the header has no column `{name}` (check `columns:` in the config)"),
+                )),
+            }
+        };
+        Ok(Layout {
+            cols,
+            width: names.len(),
+            exporter: find(&cols.exporter)?,
+            bps: find(&cols.bps)?,
+            interface: match &cols.interface {
+                Some(name) => Some(find(name)?),
+                None => None,
+            },
+            last_active: match &cols.last_active {
+                Some(name) if cols.last_active_required => Some(find(name)?),
+                Some(name) => find(name).ok(),
+                None => None,
+            },
+            interfaces: cols.interfaces.as_deref().map(find).transpose()?,
+            fps: cols.fps.as_deref().map(find).transpose()?,
+            slots: Vec::new(),
+        }
+        .with_slots())
+    }
+}
+
 /// Parses a whole stats file, streaming: complete lines are parsed where they
 /// lie in the reader's buffer; only a line split across two reads is copied.
 pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError> {
@@ -427,53 +480,7 @@ pub fn parse<R: BufRead>(mut r: R, cols: &Columns) -> Result<Parsed, ParseError>
             "the header line is cut (no newline after it): the file was being rewritten",
         ));
     }
-    let mut names: Vec<&str> = header.split('\t').collect();
-    while names.len() > 1 && names.last() == Some(&"") {
-        names.pop();
-    }
-    let find = |name: &str| {
-        let mut at = names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| n.trim() == name)
-            .map(|(i, _)| i);
-        match (at.next(), at.next()) {
-            (Some(i), None) => Ok(i),
-            (Some(i), Some(j)) => Err(bad(
-                1,
-                Some(name),
-                format!(
-                    "the header has column `{name}` twice (fields {} and {}): which one is meant?",
-                    i + 1,
-                    j + 1
-                ),
-            )),
-            (None, _) => Err(bad(
-                1,
-                Some(name),
-                format!("the header has no column `{name}` (check `columns:` in the config)"),
-            )),
-        }
-    };
-    let layout = Layout {
-        cols,
-        width: names.len(),
-        exporter: find(&cols.exporter)?,
-        bps: find(&cols.bps)?,
-        interface: match &cols.interface {
-            Some(name) => Some(find(name)?),
-            None => None,
-        },
-        last_active: match &cols.last_active {
-            Some(name) if cols.last_active_required => Some(find(name)?),
-            Some(name) => find(name).ok(),
-            None => None,
-        },
-        interfaces: cols.interfaces.as_deref().map(find).transpose()?,
-        fps: cols.fps.as_deref().map(find).transpose()?,
-        slots: Vec::new(),
-    }
-    .with_slots();
+    let layout = Layout::of(header, cols)?;
     let mut out = Parsed {
         has: Has {
             last_active: layout.last_active.is_some(),
