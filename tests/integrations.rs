@@ -268,9 +268,18 @@ fn two_hundred_downs_with_digest_10_are_one_message_per_sink() {
     let list = s[0]["blocks"][2]["text"]["text"].as_str().unwrap();
     assert_eq!(list.lines().count(), 31);
     assert_eq!(list.lines().last(), Some("… and 170 more"));
-    // The 200 ups of the next poll: one more message.
+    // The 200 ups of the next poll, with Slack down: the digest waits in the
+    // outbox like any alert, and the next poll delivers it, once.
+    slack.set_status(500);
     poll("2026-11-23T10:10:00Z", 5);
-    assert_eq!(bodies(&slack).len(), 2, "200 ups are one digest too");
+    assert_eq!(bodies(&slack).len(), 1);
+    slack.set_status(200);
+    poll("2026-11-23T10:15:00Z", 5);
+    let s = bodies(&slack);
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[1]["text"], ":large_green_circle: 200 alerts: 200 up");
+    poll("2026-11-23T10:20:00Z", 5);
+    assert_eq!(bodies(&slack).len(), 2);
     let w2 = Workdir::new();
     w2.write(
         "config.yaml",
