@@ -340,6 +340,17 @@ pub enum ReportCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// Every event of the matching keys in the window, oldest first: baseline,
+    /// down, up, unknown, known, moved, inactive, retired, maintenance_start,
+    /// maintenance_end [default window: --since 24h]
+    History {
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        keys: KeyArgs,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Every down->up transition in the window, with the outage's length [default window: --since 10m]
     Up {
         #[command(flatten)]

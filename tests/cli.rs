@@ -284,6 +284,7 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
             "fcstats-report-collectors.1",
             "fcstats-report-down.1",
             "fcstats-report-downtime.1",
+            "fcstats-report-history.1",
             "fcstats-report-status.1",
             "fcstats-report-up.1",
             "fcstats-report.1",

@@ -295,3 +295,34 @@ fn bad_recurring_windows_are_config_errors_naming_the_key() {
         .expect_code(1)
         .expect_stderr("maintenance[0].match: site and name match the inventory's");
 }
+
+#[test]
+fn report_history_lists_a_keys_events_and_its_windows_oldest_first() {
+    let w = scripted();
+    let history = stdout(
+        &w,
+        &[
+            "report",
+            "history",
+            "--exporter",
+            "10.0.0.2",
+            "--from",
+            "2026-11-23T10:00:00Z",
+            "--to",
+            "2026-11-23T11:00:00Z",
+            "--now",
+            "2026-11-23T11:00:00Z",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(
+        history,
+        "exporter,interface,at,event,collector,detail,name,site\n\
+         10.0.0.2,,2026-11-23T10:00:00Z,baseline,fc,up,,\n\
+         10.0.0.2,,2026-11-23T10:10:00Z,maintenance_start,,exporter=10.0.0.0/30 (line card swap),,\n\
+         10.0.0.2,,2026-11-23T10:15:00Z,down,fc,,,\n\
+         10.0.0.2,,2026-11-23T10:30:00Z,maintenance_end,,exporter=10.0.0.0/30 (line card swap),,\n\
+         10.0.0.2,,2026-11-23T10:50:00Z,up,fc,after 35m,,\n"
+    );
+}

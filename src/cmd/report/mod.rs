@@ -3,6 +3,7 @@
 mod collectors;
 mod down;
 mod downtime;
+mod history;
 mod status;
 mod transitions;
 mod up;
@@ -168,6 +169,11 @@ pub fn run(cfg: &Config, db: &Path, cmd: &ReportCommand) -> Result<i32> {
             let w = window.resolve(Spec::Since(Dur(600)))?;
             let sel = Select::new(&cfg.exporters, keys)?;
             print(&up::run(&store, w, &sel)?, out)
+        }
+        ReportCommand::History { window, keys, out } => {
+            let w = window.resolve(Spec::Since(Dur(86_400)))?;
+            let sel = Select::new(&cfg.exporters, keys)?;
+            print(&history::run(&store, cfg, w, &sel)?, out)
         }
         ReportCommand::Downtime {
             window,
