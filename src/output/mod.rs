@@ -2,6 +2,7 @@
 //! one file behind `Format` and returns bytes. stdout carries nothing else.
 
 mod csv;
+pub(crate) mod html;
 pub(crate) mod json;
 pub(crate) mod table;
 mod tsv;
@@ -87,6 +88,8 @@ pub enum FormatName {
     Csv,
     /// Tab-separated
     Tsv,
+    /// One self-contained HTML page (inline CSS, no scripts): the table's rows
+    Html,
 }
 
 pub fn formatter(name: FormatName) -> Box<dyn Format> {
@@ -97,6 +100,7 @@ pub fn formatter(name: FormatName) -> Box<dyn Format> {
         FormatName::Json => Box::new(json::Json),
         FormatName::Csv => Box::new(csv::Csv),
         FormatName::Tsv => Box::new(tsv::Tsv),
+        FormatName::Html => Box::new(html::Html),
     }
 }
 

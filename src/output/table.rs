@@ -46,7 +46,7 @@ fn zone(t: i64) -> String {
     format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
-fn cell(v: &Value) -> String {
+pub(super) fn cell(v: &Value) -> String {
     match v {
         Value::Text(s) if s.is_empty() => "-".into(),
         Value::Text(s) => super::escape_controls(s).into_owned(),
@@ -63,11 +63,30 @@ fn cell(v: &Value) -> String {
 
 /// `downtime_s` → `downtime`, `availability_pct` → `availability`: the unit
 /// shows in each cell (`1h 20m`, `99.50%`).
-fn header(column: &str) -> &str {
+pub(super) fn header(column: &str) -> &str {
     column
         .strip_suffix("_s")
         .or_else(|| column.strip_suffix("_pct"))
         .unwrap_or(column)
+}
+
+/// The line under the table: the report's note, and the zone its times are
+/// shown in (`None`: neither).
+pub(super) fn footer(r: &Report) -> Option<String> {
+    let note: String = r
+        .note
+        .iter()
+        .map(|v| match v {
+            Value::Text(s) => s.clone(),
+            v => cell(v),
+        })
+        .collect();
+    let zone = first_time(r).map(|t| format!("times in {}", zone(t)));
+    let parts: Vec<String> = [Some(note).filter(|n| !n.is_empty()), zone]
+        .into_iter()
+        .flatten()
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The first time anywhere in the report, to name the zone times are shown in.
@@ -93,7 +112,7 @@ const OPTIONAL: [&str; 5] = [
 ];
 
 /// The columns a table shows.
-fn shown(r: &Report) -> Vec<usize> {
+pub(super) fn shown(r: &Report) -> Vec<usize> {
     let empty = |i: usize| {
         r.rows.iter().all(|row| match &row[i] {
             Value::Text(s) => s.is_empty(),
@@ -131,21 +150,8 @@ impl Format for Table {
         } else {
             format!("{grid}\n")
         };
-        let note: String = r
-            .note
-            .iter()
-            .map(|v| match v {
-                Value::Text(s) => s.clone(),
-                v => cell(v),
-            })
-            .collect();
-        let zone = first_time(r).map(|t| format!("times in {}", zone(t)));
-        let footer: Vec<String> = [Some(note).filter(|n| !n.is_empty()), zone]
-            .into_iter()
-            .flatten()
-            .collect();
-        if !footer.is_empty() {
-            out.push_str(&footer.join("; "));
+        if let Some(f) = footer(r) {
+            out.push_str(&f);
             out.push('\n');
         }
         out.into_bytes()
