@@ -311,21 +311,14 @@ pub fn key_spans<'a>(
     from: i64,
     to: i64,
 ) -> Vec<(i64, i64)> {
-    let mut spans: Vec<(i64, i64)> = windows
+    let spans: Vec<(i64, i64)> = windows
         .into_iter()
         .filter(|w| covers(w))
         .map(|w| (w.from.max(from), w.to.min(to)))
-        .filter(|(a, b)| a < b)
         .collect();
-    spans.sort_unstable();
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
-    for (a, b) in spans {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    merged
+    crate::report::accounting::Gaps::merged(spans)
+        .intervals()
+        .to_vec()
 }
 
 /// What a poll needs of the windows: those around its interval, and the

@@ -85,6 +85,19 @@ impl Gaps {
         Gaps { intervals, prefix }
     }
 
+    /// Spans in any order, overlapping or not: sorted and merged.
+    pub fn merged(mut spans: Vec<(i64, i64)>) -> Gaps {
+        spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+        for (a, b) in spans.into_iter().filter(|(a, b)| a < b) {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        Gaps::from_spans(merged)
+    }
+
     /// The time in both.
     pub fn intersect(&self, other: &Gaps) -> Gaps {
         let (mut i, mut j, mut out) = (0, 0, Vec::new());
@@ -101,6 +114,11 @@ impl Gaps {
             }
         }
         Gaps::from_spans(out)
+    }
+
+    /// The spans, sorted and disjoint.
+    pub fn intervals(&self) -> &[(i64, i64)] {
+        &self.intervals
     }
 
     /// Gap time before `x`.
@@ -447,16 +465,7 @@ mod tests {
         #[test]
         fn maintenance_is_the_fourth_part_of_the_window_and_splits((start, changes, polls) in history(), windows in proptest::collection::vec((0i64..10_000, 1i64..2000), 0..5), from in 0i64..3000, l1 in 0i64..3000, l2 in 0i64..3000, max_gap in 1i64..2000) {
             let (mid, to) = (from + l1, from + l1 + l2);
-            let mut spans: Vec<(i64, i64)> = windows.iter().map(|&(a, l)| (a, a + l)).collect();
-            spans.sort_unstable();
-            let mut merged: Vec<(i64, i64)> = Vec::new();
-            for (a, b) in spans {
-                match merged.last_mut() {
-                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                    _ => merged.push((a, b)),
-                }
-            }
-            let maint = Gaps::from_spans(merged);
+            let maint = Gaps::merged(windows.iter().map(|&(a, l)| (a, a + l)).collect());
             let gaps = Gaps::new(&polls, from, to, max_gap);
             let a = account_in(start, &changes, (from, to), &gaps, &maint);
             prop_assert_eq!(a.downtime + a.up + a.unobserved + a.maintenance, to - from);

@@ -2,4 +2,5 @@
 
 pub mod accounting;
 pub mod history;
+pub mod timeline;
 pub mod window;
