@@ -96,6 +96,16 @@ pub enum Command {
         #[command(flatten)]
         keys: KeyArgs,
     },
+    /// Write the status pages: DIR/index.html (every key's state and last 24
+    /// hours, the collectors, the month's downtime) and DIR/keys/*.html
+    Page {
+        /// The folder (replaced whole; written beside it, then swapped in)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// As of TIME instead of now (RFC 3339, YYYY-MM-DD [HH:MM[:SS]], @UNIX)
+        #[arg(long, value_name = "TIME", value_parser = time_arg)]
+        now: Option<i64>,
+    },
     /// Print the state of every key and collector in the Prometheus text
     /// format (what `metrics: {textfile:}` writes after every poll)
     Metrics,

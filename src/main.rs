@@ -65,6 +65,9 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         | Command::Check { .. } => {
             unreachable!("handled before the config is read")
         }
+        Command::Page { out, now } => {
+            cmd::page::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), out, *now)
+        }
         Command::Metrics => cmd::metrics::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg)),
         Command::Maintenance { command } => {
             cmd::maintenance::run(&cfg, &cmd::database(cli.db.as_deref(), &cfg), command)

@@ -145,7 +145,7 @@ fn an_unknown_key_exits_1_with_the_line_and_the_nearest_key() {
     );
     w.run(&["config", "check"]).expect_code(1).expect_stderr(&format!(
         "fcstats: error: {}:2:1: unknown field `stale_afer`, expected one of `interval`, `database`, \
-         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`, `signals`, `metrics`, `heartbeat`, `maintenance`, `outage_start`, `retire_after`, `inventory`, `ignore`; did you mean `stale_after`?",
+         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`, `signals`, `metrics`, `heartbeat`, `page`, `maintenance`, `outage_start`, `retire_after`, `inventory`, `ignore`; did you mean `stale_after`?",
         w.path("config.yaml").display()
     ));
 }
@@ -280,6 +280,7 @@ fn completions_and_the_man_page_are_generated_from_the_command_line() {
             "fcstats-maintenance.1",
             "fcstats-man.1",
             "fcstats-metrics.1",
+            "fcstats-page.1",
             "fcstats-poll.1",
             "fcstats-report-collectors.1",
             "fcstats-report-down.1",

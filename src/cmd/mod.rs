@@ -10,6 +10,7 @@ pub mod docs;
 pub mod import;
 pub mod maintenance;
 pub mod metrics;
+pub mod page;
 pub mod poll;
 pub mod report;
 pub mod schedule;

@@ -504,6 +504,11 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             log::warn!("heartbeat: {e:#}");
         }
     }
+    if let Some(dir) = &cfg.page_dir {
+        if let Err(e) = super::page::write(cfg, &store, dir, at) {
+            log::error!("page: {e:#}");
+        }
+    }
     if let Some(path) = &cfg.metrics.textfile {
         // The poll is recorded: a textfile that cannot be written is said,
         // and the next poll writes it again.

@@ -139,6 +139,8 @@ pub struct Config {
     pub metrics: Metrics,
     /// A GET after every poll that read a collector (SPEC §11).
     pub heartbeat: Option<Heartbeat>,
+    /// The status pages' folder, written after every poll (SPEC §12).
+    pub page_dir: Option<PathBuf>,
     /// Recurring maintenance windows (SPEC §10).
     #[serde(serialize_with = "ser_maintenance")]
     pub maintenance: Vec<crate::maintenance::Recurring>,
@@ -358,6 +360,8 @@ struct RawConfig {
     #[serde(default)]
     heartbeat: Option<RawHeartbeat>,
     #[serde(default)]
+    page: RawPage,
+    #[serde(default)]
     maintenance: Vec<RawMaintenance>,
     #[serde(default)]
     outage_start: Option<crate::state::OutageStart>,
@@ -375,6 +379,14 @@ struct RawConfig {
 struct RawMetrics {
     #[serde(default)]
     textfile: Option<String>,
+}
+
+/// `page:` as written (SPEC §12).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    #[serde(default)]
+    dir: Option<String>,
 }
 
 /// `heartbeat:` as written (SPEC §11).
@@ -692,6 +704,7 @@ struct Common {
     signals: Vec<crate::signals::Signal>,
     metrics: Metrics,
     heartbeat: Option<Heartbeat>,
+    page_dir: Option<PathBuf>,
     maintenance: Vec<crate::maintenance::Recurring>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
@@ -747,6 +760,7 @@ fn build(
         signals: common.signals,
         metrics: common.metrics,
         heartbeat: common.heartbeat,
+        page_dir: common.page_dir,
         maintenance: common.maintenance,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
@@ -820,6 +834,7 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
                 .map(|f| resolve_path(base, f)),
         },
         heartbeat: resolve_heartbeat(raw.heartbeat).with_context(|| file.to_string())?,
+        page_dir: raw.page.dir.as_deref().map(|d| resolve_path(base, d)),
         maintenance: resolve_maintenance(raw.maintenance, raw.inventory.is_some())
             .with_context(|| file.to_string())?,
         outage_start: raw.outage_start.unwrap_or_default(),

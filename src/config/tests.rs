@@ -94,7 +94,7 @@ fn unknown_keys_name_the_line_and_suggest_the_nearest() {
     assert_eq!(
         err("intervall: 5m\ncollectors: []\n"),
         "/etc/fcstats/config.yaml:1:1: unknown field `intervall`, expected one of `interval`, `database`, \
-         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`, `signals`, `metrics`, `heartbeat`, `maintenance`, `outage_start`, `retire_after`, `inventory`, `ignore`; did you mean `interval`?"
+         `stale_after`, `max_gap`, `parallel`, `columns`, `ssh`, `collectors`, `log`, `alerts`, `alert_max_age`, `alert_budget`, `confirm`, `retention`, `signals`, `metrics`, `heartbeat`, `page`, `maintenance`, `outage_start`, `retire_after`, `inventory`, `ignore`; did you mean `interval`?"
     );
     let e = err("collectors:\n  - name: a\n    host: h\n    usr: admin\n");
     assert!(

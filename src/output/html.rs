@@ -44,40 +44,51 @@ fn class(text: &str) -> &'static str {
     }
 }
 
+/// A whole page around `body` (already HTML), with the shared style and any
+/// `extra_style`.
+pub fn page(title: &str, extra_style: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}{extra_style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// The report as an HTML table (and its footer), without the page around it.
+pub fn table(r: &Report) -> String {
+    let shown = shown(r);
+    let mut out = String::from("<table>\n<thead><tr>");
+    for &i in &shown {
+        out.push_str(&format!("<th>{}</th>", escape(header(r.columns[i]))));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &r.rows {
+        out.push_str("<tr>");
+        for &i in &shown {
+            let text = cell(&row[i]);
+            let state = matches!(r.columns[i], "state" | "state_now");
+            match (state, class(&text)) {
+                (true, c) if !c.is_empty() => {
+                    out.push_str(&format!("<td class=\"{c}\">{}</td>", escape(&text)))
+                }
+                _ => out.push_str(&format!("<td>{}</td>", escape(&text))),
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if r.rows.is_empty() {
+        out.push_str("<p class=\"note\">(nothing to report)</p>\n");
+    }
+    if let Some(f) = footer(r) {
+        out.push_str(&format!("<p class=\"note\">{}</p>\n", escape(&f)));
+    }
+    out
+}
+
 impl Format for Html {
     fn render(&self, r: &Report, _header: bool) -> Vec<u8> {
-        let shown = shown(r);
-        let mut out = format!(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <title>fcstats</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<table>\n<thead><tr>"
-        );
-        for &i in &shown {
-            out.push_str(&format!("<th>{}</th>", escape(header(r.columns[i]))));
-        }
-        out.push_str("</tr></thead>\n<tbody>\n");
-        for row in &r.rows {
-            out.push_str("<tr>");
-            for &i in &shown {
-                let text = cell(&row[i]);
-                let state = matches!(r.columns[i], "state" | "state_now");
-                match (state, class(&text)) {
-                    (true, c) if !c.is_empty() => {
-                        out.push_str(&format!("<td class=\"{c}\">{}</td>", escape(&text)))
-                    }
-                    _ => out.push_str(&format!("<td>{}</td>", escape(&text))),
-                }
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody>\n</table>\n");
-        if r.rows.is_empty() {
-            out.push_str("<p class=\"note\">(nothing to report)</p>\n");
-        }
-        if let Some(f) = footer(r) {
-            out.push_str(&format!("<p class=\"note\">{}</p>\n", escape(&f)));
-        }
-        out.push_str("</body>\n</html>\n");
-        out.into_bytes()
+        page("fcstats", "", &table(r)).into_bytes()
     }
 }

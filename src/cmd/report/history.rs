@@ -40,8 +40,23 @@ fn detail(e: &EventRow, h: &History) -> String {
 }
 
 pub fn build(h: &History, w: Window, sel: &Select, windows: &[Maint]) -> Report {
+    build_for(h, w, sel, windows, None)
+}
+
+/// `build`, for one key only (its row id) when `only` is given.
+pub fn build_for(
+    h: &History,
+    w: Window,
+    sel: &Select,
+    windows: &[Maint],
+    only: Option<i64>,
+) -> Report {
     let mut rows: Vec<(i64, u8, Vec<Value>)> = Vec::new();
-    for (id, k) in h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
+    let keys = h
+        .keys
+        .iter()
+        .filter(|(id, k)| only.is_none_or(|o| o == *id) && sel.accepts(&k.key));
+    for (id, k) in keys {
         let row = |at: i64, event: &str, collector: String, detail: String| {
             let mut r = vec![
                 Value::text(&k.key.exporter),

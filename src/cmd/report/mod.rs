@@ -1,10 +1,10 @@
 //! `fcstats report ...`: one file per report over the shared window and output layers.
 
-mod collectors;
+pub(crate) mod collectors;
 mod down;
-mod downtime;
-mod history;
-mod status;
+pub(crate) mod downtime;
+pub(crate) mod history;
+pub(crate) mod status;
 mod transitions;
 mod up;
 

@@ -1,0 +1,246 @@
+//! `fcstats page --out DIR` and `page: {dir:}` (SPEC §12): the status page —
+//! `index.html` (every key's state and its last 24 hours as a strip, the
+//! collectors, the month's downtime) and `keys/<key>.html` (a key's month as a
+//! strip and its events) — written to a folder beside DIR and swapped in, so
+//! a web server never serves half of it.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::report::{downtime, history, status, windows, Select};
+use crate::config::Config;
+use crate::output::html::{escape, page, table};
+use crate::report::accounting::{status_at, Gaps};
+use crate::report::history::History;
+use crate::report::timeline::{segments, Part};
+use crate::report::window::{self, Spec, Window};
+use crate::store::Store;
+use crate::time::rfc3339;
+
+/// The strips' colours, and their legend.
+const STRIP_STYLE: &str = "svg.strip{display:block;width:32rem;height:.9rem}\
+.up{fill:#2da44e;background:#2da44e}.down{fill:#cf222e;background:#cf222e}\
+.unknown{fill:#d4a72c;background:#d4a72c}.maintenance{fill:#8250df;background:#8250df}\
+.unobserved{fill:#d0d7de;background:#d0d7de}.inactive,.retired{fill:#8c959f;background:#8c959f}\
+span.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}";
+
+const PARTS: [Part; 7] = [
+    Part::Up,
+    Part::Down,
+    Part::Unknown,
+    Part::Maintenance,
+    Part::Unobserved,
+    Part::Inactive,
+    Part::Retired,
+];
+
+/// A key's file name: every byte outside `[A-Za-z0-9.-]` percent-encoded, so
+/// that no key can name a path outside `keys/`.
+pub fn file_name(exporter: &str, interface: &str) -> String {
+    let key = if interface.is_empty() {
+        exporter.to_owned()
+    } else {
+        format!("{exporter}/{interface}")
+    };
+    let mut out = String::new();
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    format!("{out}.html")
+}
+
+/// One strip: an inline SVG, 1000 units wide for the window, a rect per segment.
+fn strip(segs: &[(i64, i64, Part)], (from, to): (i64, i64)) -> String {
+    let len = (to - from).max(1) as f64;
+    let mut out = String::from(
+        "<svg class=\"strip\" viewBox=\"0 0 1000 10\" preserveAspectRatio=\"none\" role=\"img\">",
+    );
+    for &(a, b, part) in segs {
+        let x = (a - from) as f64 * 1000.0 / len;
+        let w = (b - a) as f64 * 1000.0 / len;
+        let _ = write!(
+            out,
+            "<rect class=\"{p}\" x=\"{x:.3}\" width=\"{w:.3}\" height=\"10\" data-seconds=\"{s}\">\
+             <title>{p} {} to {}</title></rect>",
+            rfc3339(a),
+            rfc3339(b),
+            p = part.as_str(),
+            s = b - a
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn legend() -> String {
+    let mut out = String::from("<p class=\"note\">");
+    for p in PARTS {
+        let _ = write!(out, "<span class=\"key {0}\"></span>{0}", p.as_str());
+    }
+    out.push_str("</p>\n");
+    out
+}
+
+/// Everything the pages draw from, read once.
+struct Data {
+    h: History,
+    month: Window,
+    day: (i64, i64),
+    gaps_month: Gaps,
+    gaps_day: Gaps,
+    windows: Vec<crate::maintenance::Window>,
+}
+
+fn data(cfg: &Config, store: &Store, now: i64) -> Result<Data> {
+    let month = window::resolve(Spec::Month, now)?;
+    let day = (now - 86_400, now);
+    let gaps = |from, to| -> Result<Gaps> {
+        Ok(Gaps::new(
+            &store.polls_around(from, to)?,
+            from,
+            to,
+            cfg.max_gap.secs() as i64,
+        )
+        .covered(&store.imported_spans()?))
+    };
+    Ok(Data {
+        h: History::load(store, month.from, true)?,
+        gaps_month: gaps(month.from, now)?,
+        gaps_day: gaps(day.0, day.1)?,
+        windows: windows(store, cfg, month.from, now)?,
+        month,
+        day,
+    })
+}
+
+/// A key's segments over `(from, to)`.
+fn key_segments(
+    d: &Data,
+    sel: &Select,
+    id: i64,
+    (from, to): (i64, i64),
+    gaps: &Gaps,
+) -> Vec<(i64, i64, Part)> {
+    let k = d.h.key(id).expect("a loaded key");
+    let events = d.h.events_of(id);
+    let start = status_at(events.iter().map(|e| (e.at, e.prev)), k.status, from);
+    let changes: Vec<(i64, crate::model::Status)> = events
+        .iter()
+        .map(|e| (e.at, e.kind.after(e.prev)))
+        .collect();
+    let owner = d.h.owner(k);
+    let spans =
+        crate::maintenance::key_spans(&d.windows, |w| sel.in_window(w, &k.key, owner), from, to);
+    segments(start, &changes, (from, to), gaps, &Gaps::from_spans(spans))
+}
+
+fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> {
+    let mut body = String::from("<h1>fcstats</h1>\n<h2>Exporters now</h2>\n");
+    body.push_str(&table(&status::run(store, cfg, None, sel)?));
+    let _ = write!(
+        body,
+        "<h2>The last 24 hours</h2>\n{}<table>\n<tbody>\n",
+        legend()
+    );
+    for (id, k) in d.h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
+        let segs = key_segments(d, sel, *id, d.day, &d.gaps_day);
+        let _ = writeln!(
+            body,
+            "<tr><td><a href=\"keys/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            escape(&file_name(&k.key.exporter, &k.key.interface)),
+            escape(&k.key.exporter),
+            escape(k.key.interface_shown()),
+            strip(&segs, d.day)
+        );
+    }
+    body.push_str("</tbody>\n</table>\n<h2>Collectors</h2>\n");
+    body.push_str(&table(&super::report::collectors::run(store, cfg)?));
+    body.push_str("<h2>Downtime this month</h2>\n");
+    body.push_str(&table(&downtime::run(
+        store, cfg, d.month, sel, false, true,
+    )?));
+    Ok(page("fcstats", STRIP_STYLE, &body))
+}
+
+fn key_page(d: &Data, sel: &Select, id: i64) -> String {
+    let k = d.h.key(id).expect("a loaded key");
+    let title = format!("{} {}", k.key.exporter, k.key.interface_shown());
+    let segs = key_segments(d, sel, id, (d.month.from, d.month.to), &d.gaps_month);
+    let events = history::build_for(&d.h, d.month, sel, &d.windows, Some(id));
+    let body = format!(
+        "<p><a href=\"../index.html\">fcstats</a></p>\n<h1>{}</h1>\n<h2>This month</h2>\n{}{}\n\
+         <h2>Events</h2>\n{}",
+        escape(&title),
+        legend(),
+        strip(&segs, (d.month.from, d.month.to)),
+        table(&events)
+    );
+    page(&title, STRIP_STYLE, &body)
+}
+
+/// Writes the pages into `dir` (replaced whole).
+pub fn write(cfg: &Config, store: &Store, dir: &Path, now: i64) -> Result<()> {
+    let sel = Select::all(&cfg.exporters);
+    let d = data(cfg, store, now)?;
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .context("page: the folder has no name")?
+        .to_string_lossy()
+        .into_owned();
+    let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old: PathBuf = parent.join(format!(".{name}.old-{}", std::process::id()));
+    // For a web server running as another user, whatever the umask (SPEC §8).
+    let readable = |p: &Path, mode: u32| -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+    };
+    let put = |p: PathBuf, text: String| -> std::io::Result<()> {
+        std::fs::write(&p, text)?;
+        readable(&p, 0o644)
+    };
+    let build = || -> Result<()> {
+        std::fs::create_dir_all(tmp.join("keys"))?;
+        readable(&tmp, 0o755)?;
+        readable(&tmp.join("keys"), 0o755)?;
+        put(tmp.join("index.html"), index(cfg, store, &d, &sel)?)?;
+        for (id, k) in d.h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
+            let file = tmp
+                .join("keys")
+                .join(file_name(&k.key.exporter, &k.key.interface));
+            put(file, key_page(&d, &sel, *id))?;
+        }
+        Ok(())
+    };
+    build()
+        .inspect_err(|_| {
+            std::fs::remove_dir_all(&tmp).ok();
+        })
+        .with_context(|| format!("writing the pages into {}", tmp.display()))?;
+    let had = dir.exists();
+    if had {
+        std::fs::rename(dir, &old).with_context(|| format!("moving {} aside", dir.display()))?;
+    }
+    std::fs::rename(&tmp, dir)
+        .with_context(|| format!("moving the pages into {}", dir.display()))?;
+    if had {
+        std::fs::remove_dir_all(&old).ok();
+    }
+    Ok(())
+}
+
+/// `fcstats page --out DIR`.
+pub fn run(cfg: &Config, db: &Path, out: &Path, now: Option<i64>) -> Result<i32> {
+    let store = Store::open_existing(db)?;
+    write(cfg, &store, out, now.unwrap_or_else(crate::time::now))?;
+    Ok(crate::exit::OK)
+}

@@ -1,0 +1,136 @@
+//! `fcstats page` (SPEC §12): the status pages of the demo's morning — every
+//! key with its strip, whose segments are the accounting's seconds; a key's
+//! page lists exactly `report history`'s events; hostile key names stay in
+//! `keys/`.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+const END: &str = "2026-11-02T12:00:00Z";
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let a = text.find(open).map_or(0, |i| i + open.len());
+    let b = text[a..].find(close).map_or(text.len(), |i| a + i);
+    &text[a..b]
+}
+
+#[test]
+fn the_demo_pages_show_every_key_its_strip_and_its_history() {
+    let w = Workdir::new();
+    w.command(&["demo", "--keep", "pg"]).output().unwrap();
+    let dir = w.path("pg");
+    let run = |args: &[&str]| {
+        let run = Run::of(w.command(args).current_dir(&dir));
+        run.expect_code(0);
+        run.stdout
+    };
+    run(&["page", "--out", "site", "--now", END]);
+    let index = std::fs::read_to_string(dir.join("site/index.html")).unwrap();
+    // The 7 keys not ignored (10.0.0.7 is), each with a link and a strip.
+    for k in [
+        "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.8",
+    ] {
+        assert!(
+            index.contains(&format!("<a href=\"keys/{k}.html\">{k}</a>")),
+            "{k}"
+        );
+        assert!(dir.join(format!("site/keys/{k}.html")).exists(), "{k}");
+    }
+    assert!(!index.contains("10.0.0.7"));
+    assert_eq!(index.matches("<svg class=\"strip\"").count(), 7);
+    assert!(index.contains("<span class=\"key maintenance\"></span>maintenance"));
+    let mode = std::fs::metadata(dir.join("site/index.html"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+
+    // 10.0.0.4's month: its strip's down seconds are the month's downtime
+    // (3 flaps of 300 s = 900), and the strip covers the month.
+    let page = std::fs::read_to_string(dir.join("site/keys/10.0.0.4.html")).unwrap();
+    let seconds = |part: &str| -> i64 {
+        page.match_indices(&format!("<rect class=\"{part}\""))
+            .map(|(i, _)| {
+                between(&page[i..], "data-seconds=\"", "\"")
+                    .parse::<i64>()
+                    .unwrap()
+            })
+            .sum()
+    };
+    assert_eq!(seconds("down"), 900);
+    let downtime = run(&[
+        "report",
+        "downtime",
+        "--month",
+        "--now",
+        END,
+        "--exporter",
+        "10.0.0.4",
+        "--format",
+        "csv",
+        "--no-header",
+    ]);
+    assert!(downtime.starts_with("10.0.0.4,,900,3,"), "{downtime}");
+    let all: i64 = [
+        "up",
+        "down",
+        "unknown",
+        "maintenance",
+        "unobserved",
+        "inactive",
+        "retired",
+    ]
+    .iter()
+    .map(|p| seconds(p))
+    .sum();
+    // 2026-10-02T12:00Z to 2026-11-02T12:00Z: 31 days.
+    assert_eq!(all, 31 * 86_400);
+    // Its events are exactly `report history`'s.
+    let history = run(&[
+        "report",
+        "history",
+        "--exporter",
+        "10.0.0.4",
+        "--month",
+        "--now",
+        END,
+        "--format",
+        "html",
+    ]);
+    assert_eq!(
+        between(&page, "<h2>Events</h2>", "</table>").trim(),
+        between(&history, "<body>\n", "</table>").trim()
+    );
+    assert_eq!(
+        between(&history, "<tbody>", "</tbody>")
+            .matches("<tr>")
+            .count(),
+        9
+    );
+}
+
+#[test]
+fn a_hostile_key_name_cannot_leave_the_keys_folder() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\npage: {dir: site}\ncollectors:\n  - {name: fc, local: fc.txt}\n",
+    );
+    w.write("fc.txt", stats_file(&[("../../evil", 5), ("<b>x</b>", 0)]));
+    // A poll writes the pages (page: dir:).
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    let mut files: Vec<String> = std::fs::read_dir(w.path("site/keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["%3Cb%3Ex%3C%2Fb%3E.html", "..%2F..%2Fevil.html"]);
+    assert!(!w.path("evil.html").exists());
+    let index = std::fs::read_to_string(w.path("site/index.html")).unwrap();
+    assert!(index.contains("&lt;b&gt;x&lt;/b&gt;"));
+    assert!(!index.contains("<b>x</b>"));
+}
