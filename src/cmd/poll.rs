@@ -504,7 +504,7 @@ pub fn run(cfg: &Config, db: &Path, at: Option<i64>) -> Result<i32> {
             log::warn!("heartbeat: {e:#}");
         }
     }
-    if let Some(dir) = &cfg.page_dir {
+    if let Some(dir) = &cfg.page.dir {
         if let Err(e) = super::page::write(cfg, &store, dir, at) {
             log::error!("page: {e:#}");
         }

@@ -139,8 +139,8 @@ pub struct Config {
     pub metrics: Metrics,
     /// A GET after every poll that read a collector (SPEC §11).
     pub heartbeat: Option<Heartbeat>,
-    /// The status pages' folder, written after every poll (SPEC §12).
-    pub page_dir: Option<PathBuf>,
+    /// The status pages, written after every poll (SPEC §12).
+    pub page: Page,
     /// Recurring maintenance windows (SPEC §10).
     #[serde(serialize_with = "ser_maintenance")]
     pub maintenance: Vec<crate::maintenance::Recurring>,
@@ -387,6 +387,13 @@ struct RawMetrics {
 struct RawPage {
     #[serde(default)]
     dir: Option<String>,
+}
+
+/// `page:` resolved.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Page {
+    /// The folder the pages are written into (swapped in whole).
+    pub dir: Option<PathBuf>,
 }
 
 /// `heartbeat:` as written (SPEC §11).
@@ -704,7 +711,7 @@ struct Common {
     signals: Vec<crate::signals::Signal>,
     metrics: Metrics,
     heartbeat: Option<Heartbeat>,
-    page_dir: Option<PathBuf>,
+    page: Page,
     maintenance: Vec<crate::maintenance::Recurring>,
     outage_start: crate::state::OutageStart,
     retire_after: Option<Dur>,
@@ -760,7 +767,7 @@ fn build(
         signals: common.signals,
         metrics: common.metrics,
         heartbeat: common.heartbeat,
-        page_dir: common.page_dir,
+        page: common.page,
         maintenance: common.maintenance,
         outage_start: common.outage_start,
         retire_after: common.retire_after.filter(|d| d.secs() > 0),
@@ -834,7 +841,9 @@ fn resolve(raw: RawConfig, path: &Path, base: &Path) -> Result<Config> {
                 .map(|f| resolve_path(base, f)),
         },
         heartbeat: resolve_heartbeat(raw.heartbeat).with_context(|| file.to_string())?,
-        page_dir: raw.page.dir.as_deref().map(|d| resolve_path(base, d)),
+        page: Page {
+            dir: raw.page.dir.as_deref().map(|d| resolve_path(base, d)),
+        },
         maintenance: resolve_maintenance(raw.maintenance, raw.inventory.is_some())
             .with_context(|| file.to_string())?,
         outage_start: raw.outage_start.unwrap_or_default(),
