@@ -134,3 +134,37 @@ fn a_hostile_key_name_cannot_leave_the_keys_folder() {
     assert!(index.contains("&lt;b&gt;x&lt;/b&gt;"));
     assert!(!index.contains("<b>x</b>"));
 }
+
+#[test]
+fn over_2000_keys_the_index_strips_only_the_keys_not_up() {
+    let w = Workdir::new();
+    w.write(
+        "config.yaml",
+        "database: state.db\nstale_after: 0\ncollectors:\n  - {name: fc, local: fc.txt}\n",
+    );
+    // 2,010 exporters, 3 of them down.
+    let names: Vec<String> = (0..2010)
+        .map(|i| format!("10.1.{}.{}", i / 256, i % 256))
+        .collect();
+    let rows: Vec<(&str, u64)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), if i < 3 { 0 } else { 9 }))
+        .collect();
+    w.write("fc.txt", stats_file(&rows));
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
+        .expect_code(0);
+    w.run(&["page", "--out", "site", "--now", "2026-11-23T10:05:00Z"])
+        .expect_code(0);
+    let index = std::fs::read_to_string(w.path("site/index.html")).unwrap();
+    assert!(
+        index.contains("2010 keys: the 2007 up are left out here"),
+        "{}",
+        &index[..500]
+    );
+    assert_eq!(index.matches("<svg class=\"strip\"").count(), 3);
+    assert_eq!(
+        std::fs::read_dir(w.path("site/keys")).unwrap().count(),
+        2010
+    );
+}

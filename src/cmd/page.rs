@@ -26,6 +26,10 @@ const STRIP_STYLE: &str = "svg.strip{display:block;width:32rem;height:.9rem}\
 .unobserved{fill:#d0d7de;background:#d0d7de}.inactive,.retired{fill:#8c959f;background:#8c959f}\
 span.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}";
 
+/// More keys than this: the index's strips are only the keys not up (every
+/// key keeps its own page).
+const INDEX_MAX: usize = 2000;
+
 const PARTS: [Part; 7] = [
     Part::Up,
     Part::Down,
@@ -148,7 +152,23 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
         "<h2>The last 24 hours</h2>\n{}<table>\n<tbody>\n",
         legend()
     );
-    for (id, k) in d.h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
+    let keys: Vec<&(i64, crate::store::query::KeyRow)> =
+        d.h.keys
+            .iter()
+            .filter(|(_, k)| sel.accepts(&k.key))
+            .collect();
+    let many = keys.len() > INDEX_MAX;
+    let up = |k: &crate::store::query::KeyRow| k.status == crate::model::Status::Up;
+    if many {
+        let n = keys.iter().filter(|(_, k)| up(k)).count();
+        let _ = writeln!(
+            body,
+            "<p class=\"note\">{} keys: the {} up are left out here (each has its page in keys/).</p>",
+            keys.len(),
+            n
+        );
+    }
+    for (id, k) in keys.into_iter().filter(|(_, k)| !many || !up(k)) {
         let segs = key_segments(d, sel, *id, d.day, &d.gaps_day);
         let _ = writeln!(
             body,
