@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use chrono::{NaiveDateTime, TimeZone};
+use chrono::NaiveDateTime;
 
 use crate::model::{State, Status};
 use crate::state::EventKind;
@@ -32,20 +32,9 @@ impl Zone {
     /// (the hour it goes back) is taken the first time; a time it skipped
     /// (the hour it goes forward) is read as if the change had not happened.
     pub fn unix(&self, naive: NaiveDateTime) -> Option<i64> {
-        fn pick<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime) -> Option<i64> {
-            match tz.from_local_datetime(&naive) {
-                chrono::LocalResult::Single(t) => Some(t.timestamp()),
-                chrono::LocalResult::Ambiguous(a, b) => Some(a.timestamp().min(b.timestamp())),
-                // An hour later in the new offset is this time in the old.
-                chrono::LocalResult::None => tz
-                    .from_local_datetime(&(naive + chrono::Duration::hours(1)))
-                    .earliest()
-                    .map(|t| t.timestamp()),
-            }
-        }
         match self {
-            Zone::Local => pick(&chrono::Local, naive),
-            Zone::Named(tz) => pick(tz, naive),
+            Zone::Local => crate::time::local_unix(&chrono::Local, naive),
+            Zone::Named(tz) => crate::time::local_unix(tz, naive),
         }
     }
 

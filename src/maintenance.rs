@@ -3,7 +3,7 @@
 //! changes), and which windows cover a key when.
 
 use anyhow::{bail, Context, Result};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 use crate::model::inventory::{Entry, Exporters, Ignore, Inventory};
 use crate::model::{Key, State};
@@ -254,16 +254,7 @@ impl Recurring {
     /// A local time in UTC: a time the clock shows twice is its first
     /// showing; one it skips is the moment after the gap.
     fn utc(&self, local: NaiveDateTime) -> Option<i64> {
-        match self.tz.from_local_datetime(&local) {
-            chrono::LocalResult::Single(t) => Some(t.timestamp()),
-            chrono::LocalResult::Ambiguous(a, b) => Some(a.timestamp().min(b.timestamp())),
-            // An hour later in the new offset is this time in the old one.
-            chrono::LocalResult::None => self
-                .tz
-                .from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-                .map(|t| t.timestamp()),
-        }
+        crate::time::local_unix(&self.tz, local)
     }
 
     /// Its occurrences that overlap [from, to), ascending.

@@ -14,6 +14,22 @@ pub fn now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// A naive local time in `tz` as unix seconds, never refused: a time the
+/// clock showed twice (it went back) is its first showing; a time it skipped
+/// (it went forward) is read in the old offset, which is the moment after
+/// the gap for the gap's start. `None` only past chrono's range.
+pub fn local_unix<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime) -> Option<i64> {
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) => Some(t.timestamp()),
+        chrono::LocalResult::Ambiguous(a, b) => Some(a.timestamp().min(b.timestamp())),
+        // An hour later in the new offset is this time in the old one.
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|t| t.timestamp()),
+    }
+}
+
 /// Parses a point in time: RFC 3339 (`2026-11-23T19:05:00Z`, any offset),
 /// `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` in local time,
 /// `YYYY-MM-DD` (local midnight), or `@UNIXSECONDS`.

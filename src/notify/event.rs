@@ -142,61 +142,7 @@ impl Alert {
     /// The alert back from its JSON (an outbox row), for the sinks that
     /// shape their own message from its fields.
     pub fn from_json(text: &str) -> anyhow::Result<Alert> {
-        #[derive(serde::Deserialize)]
-        struct Wire {
-            kind: AlertKind,
-            exporter: Option<String>,
-            interface: Option<String>,
-            at: String,
-            outage_s: Option<i64>,
-            collector: Option<String>,
-            error: Option<String>,
-            bps: Option<u64>,
-            #[serde(default)]
-            collectors: Vec<String>,
-            name: Option<String>,
-            site: Option<String>,
-            interfaces_before: Option<u32>,
-            interfaces: Option<u32>,
-            #[serde(rename = "match")]
-            scope: Option<String>,
-            reason: Option<String>,
-            from: Option<String>,
-            to: Option<String>,
-            #[serde(default)]
-            reminder: bool,
-            #[serde(default)]
-            alerts: Vec<serde_json::Value>,
-        }
-        let w: Wire = serde_json::from_str(text)?;
-        let items = w
-            .alerts
-            .iter()
-            .map(|v| Alert::from_json(&v.to_string()))
-            .collect::<anyhow::Result<Vec<Alert>>>()?;
-        let time = |t: &str| crate::time::parse(t);
-        let maintenance = match (w.scope, w.reason, w.from, w.to) {
-            (Some(m), Some(r), Some(f), Some(t)) => Some((m, r, time(&f)?, time(&t)?)),
-            _ => None,
-        };
-        Ok(Alert {
-            kind: w.kind,
-            key: w
-                .exporter
-                .map(|e| Key::new(e, w.interface.unwrap_or_default())),
-            at: time(&w.at)?,
-            outage_s: w.outage_s,
-            collector: w.collector,
-            error: w.error,
-            bps: w.bps,
-            collectors: w.collectors,
-            name: w.name,
-            site: w.site,
-            interfaces: w.interfaces_before.zip(w.interfaces),
-            maintenance,
-            reminder: w.reminder,
-            items,
-        })
+        serde_json::from_str::<Wire>(text)?.alert()
     }
 
     /// What happened, in words (chat messages, incident titles).
@@ -381,6 +327,67 @@ pub fn signal(key: Key, raised: Raised, at: i64, bps: u64, owner: &str) -> Alert
             Raised::NotDecoding => None,
         },
         ..Alert::default()
+    }
+}
+
+/// An alert as its JSON says it (`Alert::to_json`'s fields); a digest's
+/// items are read in the same pass.
+#[derive(serde::Deserialize)]
+struct Wire {
+    kind: AlertKind,
+    exporter: Option<String>,
+    interface: Option<String>,
+    at: String,
+    outage_s: Option<i64>,
+    collector: Option<String>,
+    error: Option<String>,
+    bps: Option<u64>,
+    #[serde(default)]
+    collectors: Vec<String>,
+    name: Option<String>,
+    site: Option<String>,
+    interfaces_before: Option<u32>,
+    interfaces: Option<u32>,
+    #[serde(rename = "match")]
+    scope: Option<String>,
+    reason: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    reminder: bool,
+    #[serde(default)]
+    alerts: Vec<Wire>,
+}
+
+impl Wire {
+    fn alert(self) -> anyhow::Result<Alert> {
+        let time = |t: &str| crate::time::parse(t);
+        let maintenance = match (self.scope, self.reason, self.from, self.to) {
+            (Some(m), Some(r), Some(f), Some(t)) => Some((m, r, time(&f)?, time(&t)?)),
+            _ => None,
+        };
+        Ok(Alert {
+            kind: self.kind,
+            key: self
+                .exporter
+                .map(|e| Key::new(e, self.interface.unwrap_or_default())),
+            at: time(&self.at)?,
+            outage_s: self.outage_s,
+            collector: self.collector,
+            error: self.error,
+            bps: self.bps,
+            collectors: self.collectors,
+            name: self.name,
+            site: self.site,
+            interfaces: self.interfaces_before.zip(self.interfaces),
+            maintenance,
+            reminder: self.reminder,
+            items: self
+                .alerts
+                .into_iter()
+                .map(Wire::alert)
+                .collect::<anyhow::Result<Vec<Alert>>>()?,
+        })
     }
 }
 
