@@ -33,7 +33,7 @@ fn an_outage_is_active_in_a_real_alertmanager_until_the_up_resolves_it() {
         .status()
         .map_or(true, |s| !s.success())
     {
-        eprintln!("SKIPPED alertmanager: .ci/run installs prometheus-alertmanager");
+        skip("alertmanager: .ci/run installs prometheus-alertmanager");
         return;
     }
     let w = Workdir::new();

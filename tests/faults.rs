@@ -181,7 +181,7 @@ fn crlf_bom_trailing_tabs_extra_columns_and_column_order_are_good() {
 #[test]
 fn permission_denied_over_sftp() {
     if !is_root() {
-        eprintln!("SKIPPED permission_denied_over_sftp: needs root to log in as another account");
+        skip("permission_denied_over_sftp: needs root to log in as another account");
         return;
     }
     // Dropped last, after the sshd its sessions ran under.
@@ -270,7 +270,7 @@ fn confirm_holds_a_transition_until_n_polls_agree_and_dates_it_at_the_first() {
 #[test]
 fn a_name_that_does_not_resolve() {
     if !is_root() {
-        eprintln!("SKIPPED: needs root for a network namespace without a resolver");
+        skip("needs root for a network namespace without a resolver");
         return;
     }
     // In a network namespace of its own, the lookup fails at once and no DNS

@@ -99,7 +99,7 @@ fn a_log_that_cannot_be_opened_is_said_and_the_poll_goes_on() {
 #[test]
 fn a_user_who_may_read_but_not_write_the_database_gets_reports() {
     if !is_root() {
-        eprintln!("SKIPPED a_user_who_may_read...: needs root to run as another account");
+        skip("a_user_who_may_read...: needs root to run as another account");
         return;
     }
     let account = common::account::Account::create();

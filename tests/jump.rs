@@ -162,7 +162,7 @@ impl Drop for Site {
 #[test]
 fn a_collector_behind_one_or_two_bastions_is_read_and_every_hop_is_checked() {
     if !is_root() {
-        eprintln!("SKIPPED jump hosts: needs root for network namespaces");
+        skip("jump hosts: needs root for network namespaces");
         return;
     }
     let w = Workdir::new();

@@ -74,7 +74,7 @@ fn promtool_accepts_the_textfile_of_10k_keys_and_metrics_prints_the_same() {
     printed.expect_code(0);
     assert_eq!(printed.stdout, text);
     if !have("promtool") {
-        eprintln!("SKIPPED promtool: .ci/run installs Debian's prometheus package");
+        skip("promtool: .ci/run installs Debian's prometheus package");
         return;
     }
     let mut child = Command::new("promtool")
@@ -102,7 +102,7 @@ fn promtool_accepts_the_textfile_of_10k_keys_and_metrics_prints_the_same() {
 #[test]
 fn node_exporter_serves_the_textfile() {
     if !have("prometheus-node-exporter") {
-        eprintln!("SKIPPED node_exporter: .ci/run installs prometheus-node-exporter");
+        skip("node_exporter: .ci/run installs prometheus-node-exporter");
         return;
     }
     let w = polled();

@@ -322,7 +322,7 @@ fn a_cut_file_or_a_missing_column_fails_that_collector_with_the_line() {
 #[test]
 fn password_authentication_works() {
     if !is_root() {
-        eprintln!("SKIPPED password_authentication_works: needs root to create a test account");
+        skip("password_authentication_works: needs root to create a test account");
         return;
     }
     // Dropped last, after the sshd its sessions ran under.

@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use super::report::{downtime, history, status, windows, Select};
 use crate::config::Config;
 use crate::output::html::{escape, page, table};
+use crate::output::table::local_time;
 use crate::report::accounting::{status_at, Gaps};
 use crate::report::history::History;
 use crate::report::timeline::{segments, Part};
@@ -21,10 +22,12 @@ use crate::time::rfc3339;
 
 /// The strips' colours, and their legend.
 const STRIP_STYLE: &str = "svg.strip{display:block;width:32rem;height:.9rem}\
-.up{fill:#2da44e;background:#2da44e}.down{fill:#cf222e;background:#cf222e}\
-.unknown{fill:#d4a72c;background:#d4a72c}.maintenance{fill:#8250df;background:#8250df}\
-.unobserved{fill:#d0d7de;background:#d0d7de}.inactive,.retired{fill:#8c959f;background:#8c959f}\
-span.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}";
+svg .up{fill:#2da44e}svg .down{fill:#cf222e}svg .unknown{fill:#d4a72c}\
+svg .maintenance{fill:#8250df}svg .unobserved{fill:#d0d7de}svg .inactive{fill:#8c959f}svg .retired{fill:#57606a}\
+span.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}\
+span.up{background:#2da44e}span.down{background:#cf222e}span.unknown{background:#d4a72c}\
+span.maintenance{background:#8250df}span.unobserved{background:#d0d7de}\
+span.inactive{background:#8c959f}span.retired{background:#57606a}";
 
 /// More keys than this: the index's strips are only the keys not up (every
 /// key keeps its own page).
@@ -80,6 +83,12 @@ fn strip(segs: &[(i64, i64, Part)], (from, to): (i64, i64)) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// `2026-11-01 12:00:00 to 2026-11-02 12:00:00`: what a strip spans, in the
+/// tables' time zone.
+fn span_label((from, to): (i64, i64)) -> String {
+    format!("{} to {}", local_time(from), local_time(to))
 }
 
 fn legend() -> String {
@@ -149,8 +158,10 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
     body.push_str(&table(&status::run(store, cfg, None, sel)?));
     let _ = write!(
         body,
-        "<h2>The last 24 hours</h2>\n{}<table>\n<tbody>\n",
-        legend()
+        "<h2>The last 24 hours</h2>\n{}<table>\n<thead><tr><th>exporter</th><th>interface</th>\
+         <th>{}</th></tr></thead>\n<tbody>\n",
+        legend(),
+        escape(&span_label(d.day))
     );
     let keys: Vec<&(i64, crate::store::query::KeyRow)> =
         d.h.keys
@@ -181,7 +192,7 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
     }
     body.push_str("</tbody>\n</table>\n<h2>Collectors</h2>\n");
     body.push_str(&table(&super::report::collectors::run(store, cfg)?));
-    body.push_str("<h2>Downtime this month</h2>\n");
+    body.push_str("<h2>Downtime over the last month</h2>\n");
     body.push_str(&table(&downtime::run(
         store, cfg, d.month, sel, false, true,
     )?));
@@ -190,14 +201,19 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
 
 fn key_page(d: &Data, sel: &Select, id: i64) -> String {
     let k = d.h.key(id).expect("a loaded key");
-    let title = format!("{} {}", k.key.exporter, k.key.interface_shown());
+    let title = if k.key.interface.is_empty() {
+        k.key.exporter.clone()
+    } else {
+        format!("{} {}", k.key.exporter, k.key.interface)
+    };
     let segs = key_segments(d, sel, id, (d.month.from, d.month.to), &d.gaps_month);
     let events = history::build_for(&d.h, d.month, sel, &d.windows, Some(id));
     let body = format!(
-        "<p><a href=\"../index.html\">fcstats</a></p>\n<h1>{}</h1>\n<h2>This month</h2>\n{}{}\n\
-         <h2>Events</h2>\n{}",
+        "<p><a href=\"../index.html\">fcstats</a></p>\n<h1>{}</h1>\n<h2>The last month</h2>\n{}\
+         <p class=\"note\">{}</p>\n{}\n<h2>Events</h2>\n{}",
         escape(&title),
         legend(),
+        escape(&span_label((d.month.from, d.month.to))),
         strip(&segs, (d.month.from, d.month.to)),
         table(&events)
     );

@@ -24,7 +24,7 @@ pub fn terminal_width() -> Option<u16> {
     from_env.or_else(|| Grid::new().width()).filter(|w| *w > 0)
 }
 
-fn local_time(t: i64) -> String {
+pub(crate) fn local_time(t: i64) -> String {
     Local
         .timestamp_opt(t, 0)
         .single()
