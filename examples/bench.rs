@@ -3,7 +3,7 @@
 //! sshd on 127.0.0.1 against the OpenSSH floor (`ssh host cat file`, the same
 //! files in parallel), peak RSS, database bytes per unchanged poll and per
 //! transition, and `report downtime --month [--total]` over a month of
-//! history made through the store's own API. Needs root, /usr/sbin/sshd and
+//! history made through the store's own API, and `fcstats page` on it. Needs root, /usr/sbin/sshd and
 //! ssh; build the binary first (`cargo build --release`).
 //!
 //!     cargo run --release --example bench                    # 4 x 62,500 rows, 250k keys
@@ -525,6 +525,39 @@ fn main() -> Result<()> {
             "| `report downtime --month {}` | {} |",
             extra.join(" "),
             secs(took)
+        );
+    }
+    page_stage(&bin, d, &db, &now, a.stages)
+}
+
+/// Stage 6, the status pages of that month (`fcstats page`), written twice: into
+/// an empty folder, then over the first (what every poll after the first
+/// does); the time, the files and their bytes.
+fn page_stage(bin: &Path, d: &Path, db: &Path, now: &str, show: bool) -> Result<()> {
+    let site = d.join("site");
+    for round in ["first", "again"] {
+        let mut cmd = Command::new(bin);
+        cmd.arg("--db")
+            .arg(db)
+            .args(["page", "--out"])
+            .arg(&site)
+            .args(["--now", now])
+            .current_dir(d)
+            .env("FCSTATS_CONFIG", d.join("config.yaml"));
+        let (took, rss) = timed(d, &mut cmd, show)?;
+        let (mut files, mut bytes) = (0u64, 0u64);
+        for entry in std::fs::read_dir(site.join("keys"))?.chain(std::fs::read_dir(&site)?) {
+            let meta = entry?.metadata()?;
+            if meta.is_file() {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+        println!(
+            "| `page --out site` ({round}) | {} ({files} files, {} MB, peak RSS {}) |",
+            secs(took),
+            bytes / 1_000_000,
+            rss.map_or("-".into(), |k| format!("{} MB", k / 1024))
         );
     }
     Ok(())

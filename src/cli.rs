@@ -78,6 +78,11 @@ pub enum Command {
         /// stops it between polls. For `docker run` without cron
         #[arg(long, value_name = "DUR", num_args = 0..=1, conflicts_with = "at", value_parser = dur_arg)]
         every: Option<Option<Dur>>,
+
+        /// Also write the status pages into DIR after every poll (as `fcstats
+        /// page --out DIR`); overrides the config's `page: {dir:}`
+        #[arg(long, value_name = "DIR")]
+        page: Option<PathBuf>,
     },
     /// A Nagios/Icinga plugin: OK, WARNING, CRITICAL or UNKNOWN from the
     /// database (it never polls); exit 0, 1, 2 or 3
@@ -99,7 +104,8 @@ pub enum Command {
     /// Write the status pages: DIR/index.html (every key's state and last 24
     /// hours, the collectors, the month's downtime) and DIR/keys/*.html
     Page {
-        /// The folder (replaced whole; written beside it, then swapped in)
+        /// The folder: a symlink to .DIR.a or .DIR.b beside it, the one written
+        /// last (the other is written, then the symlink swapped)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// As of TIME instead of now (RFC 3339, YYYY-MM-DD [HH:MM[:SS]], @UNIX)

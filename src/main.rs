@@ -39,14 +39,20 @@ fn run(cli: &Cli, db_source: Option<ValueSource>) -> anyhow::Result<i32> {
         }
         _ => {}
     }
-    let cfg = cmd::load_config(cli.config.as_deref())?;
+    let mut cfg = cmd::load_config(cli.config.as_deref())?;
+    if let Command::Poll {
+        page: Some(dir), ..
+    } = &cli.command
+    {
+        cfg.page.dir = Some(dir.clone());
+    }
     // The config's level also rules stderr when no flag (or RUST_LOG) says otherwise.
     // The log file and syslog are for the commands that do the job (cron).
     let stderr = flag_level(cli).or(Some(cfg.log.level));
     let sinks = matches!(cli.command, Command::Poll { .. });
     logging::attach(&cfg.log, stderr, sinks)?;
     match &cli.command {
-        Command::Poll { at, every } => {
+        Command::Poll { at, every, .. } => {
             let db = cmd::database(cli.db.as_deref(), &cfg);
             if let Some(every) = every {
                 return cmd::schedule::run(&cfg, &db, every.unwrap_or(cfg.interval));

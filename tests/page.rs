@@ -6,6 +6,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 use common::*;
 
@@ -167,4 +168,60 @@ fn over_2000_keys_the_index_strips_only_the_keys_not_up() {
         std::fs::read_dir(w.path("site/keys")).unwrap().count(),
         2010
     );
+}
+
+#[test]
+fn the_folder_is_swapped_in_whole_and_a_key_gone_loses_its_page() {
+    let w = Workdir::new();
+    let config = "database: state.db\nstale_after: 0\ncollectors:\n  - {name: fc, local: fc.txt}\n";
+    w.write("config.yaml", config);
+    w.write("fc.txt", stats_file(&[("10.0.0.1", 5), ("10.0.0.2", 0)]));
+    // `poll --page DIR`: the pages after the poll, without `page:` in the config.
+    w.run(&["poll", "--at", "2026-11-23T10:00:00Z", "--page", "polled"])
+        .expect_code(0);
+    let polled = std::fs::read_to_string(w.path("polled/index.html")).unwrap();
+    assert!(polled.contains("last poll 2026-11-23 10:00:00"), "{polled}");
+    // A folder an older fcstats wrote in place: replaced by the symlink.
+    std::fs::create_dir_all(w.path("site/keys")).unwrap();
+    w.write("site/keys/old.html", "old");
+    let page = |now: &str| {
+        w.run(&["page", "--out", "site", "--now", now])
+            .expect_code(0);
+        std::fs::read_link(w.path("site")).unwrap()
+    };
+    assert_eq!(page("2026-11-23T10:01:00Z"), Path::new(".site.a"));
+    assert!(!w.path("site/keys/old.html").exists());
+    assert!(w.path("site/keys/10.0.0.2.html").exists());
+    let first = std::fs::read_to_string(w.path("site/index.html")).unwrap();
+    // The next pages go to the other folder; the ones served until now stay
+    // whole for whoever is reading them.
+    assert_eq!(page("2026-11-23T10:02:00Z"), Path::new(".site.b"));
+    assert_eq!(
+        std::fs::read_to_string(w.path(".site.a/index.html")).unwrap(),
+        first
+    );
+    assert_ne!(
+        std::fs::read_to_string(w.path("site/index.html")).unwrap(),
+        first
+    );
+    // 10.0.0.2 ignored from now on: the folder written next has no page for it.
+    w.write(
+        "config.yaml",
+        format!("{config}ignore: [{{exporter: 10.0.0.2}}]\n"),
+    );
+    assert_eq!(page("2026-11-23T10:03:00Z"), Path::new(".site.a"));
+    let mut files: Vec<String> = std::fs::read_dir(w.path("site/keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["10.0.0.1.html"]);
+    // Nothing else beside the folder: the symlink and its two folders.
+    let mut beside: Vec<String> = std::fs::read_dir(w.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("site"))
+        .collect();
+    beside.sort();
+    assert_eq!(beside, [".site.a", ".site.b", "site"]);
 }

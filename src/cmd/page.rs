@@ -2,16 +2,18 @@
 //! `index.html` (every key's state and its last 24 hours as a strip, the
 //! collectors, the month's downtime) and `keys/<key>.html` (a key's month as a
 //! strip and its events) — written to a folder beside DIR and swapped in, so
-//! a web server never serves half of it.
+//! a web server never serves half of it (`output::site`).
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::report::{downtime, history, status, windows, Select};
 use crate::config::Config;
 use crate::output::html::{escape, page, table};
+use crate::output::site::Site;
 use crate::output::table::local_time;
 use crate::report::accounting::{status_at, Gaps};
 use crate::report::history::History;
@@ -220,58 +222,21 @@ fn key_page(d: &Data, sel: &Select, id: i64) -> String {
     page(&title, STRIP_STYLE, &body)
 }
 
-/// Writes the pages into `dir` (replaced whole).
+/// Writes the pages into `dir` (replaced whole, atomically: `output::site`).
 pub fn write(cfg: &Config, store: &Store, dir: &Path, now: i64) -> Result<()> {
     let sel = Select::all(&cfg.exporters);
     let d = data(cfg, store, now)?;
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = dir
-        .file_name()
-        .context("page: the folder has no name")?
-        .to_string_lossy()
-        .into_owned();
-    let tmp: PathBuf = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let old: PathBuf = parent.join(format!(".{name}.old-{}", std::process::id()));
-    // For a web server running as another user, whatever the umask (SPEC §8).
-    let readable = |p: &Path, mode: u32| -> std::io::Result<()> {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
-    };
-    let put = |p: PathBuf, text: String| -> std::io::Result<()> {
-        std::fs::write(&p, text)?;
-        readable(&p, 0o644)
-    };
-    let build = || -> Result<()> {
-        std::fs::create_dir_all(tmp.join("keys"))?;
-        readable(&tmp, 0o755)?;
-        readable(&tmp.join("keys"), 0o755)?;
-        put(tmp.join("index.html"), index(cfg, store, &d, &sel)?)?;
-        for (id, k) in d.h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
-            let file = tmp
-                .join("keys")
-                .join(file_name(&k.key.exporter, &k.key.interface));
-            put(file, key_page(&d, &sel, *id))?;
-        }
-        Ok(())
-    };
-    build()
-        .inspect_err(|_| {
-            std::fs::remove_dir_all(&tmp).ok();
-        })
-        .with_context(|| format!("writing the pages into {}", tmp.display()))?;
-    let had = dir.exists();
-    if had {
-        std::fs::rename(dir, &old).with_context(|| format!("moving {} aside", dir.display()))?;
+    let site = Site::open(dir)?;
+    site.folder(Path::new("keys"))?;
+    site.put(Path::new("index.html"), &index(cfg, store, &d, &sel)?)?;
+    let mut names = HashSet::new();
+    for (id, k) in d.h.keys.iter().filter(|(_, k)| sel.accepts(&k.key)) {
+        let name = file_name(&k.key.exporter, &k.key.interface);
+        site.put(&Path::new("keys").join(&name), &key_page(&d, &sel, *id))?;
+        names.insert(name);
     }
-    std::fs::rename(&tmp, dir)
-        .with_context(|| format!("moving the pages into {}", dir.display()))?;
-    if had {
-        std::fs::remove_dir_all(&old).ok();
-    }
-    Ok(())
+    site.keep_only(Path::new("keys"), &names)?;
+    site.publish()
 }
 
 /// `fcstats page --out DIR`.

@@ -4,6 +4,7 @@
 mod csv;
 pub(crate) mod html;
 pub(crate) mod json;
+pub(crate) mod site;
 pub(crate) mod table;
 mod tsv;
 

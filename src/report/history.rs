@@ -71,8 +71,18 @@ impl History {
 
     /// A key by row id.
     pub fn key(&self, id: i64) -> Option<&KeyRow> {
-        let i = self.keys.binary_search_by_key(&id, |k| k.0).ok()?;
-        Some(&self.keys[i].1)
+        self.keys_of(Some(id)).first().map(|(_, k)| k)
+    }
+
+    /// Every key, or only the key `id` (none if there is no such key).
+    pub fn keys_of(&self, only: Option<i64>) -> &[(i64, KeyRow)] {
+        match only {
+            None => &self.keys,
+            Some(id) => match self.keys.binary_search_by_key(&id, |k| k.0) {
+                Ok(i) => &self.keys[i..=i],
+                Err(_) => &[],
+            },
+        }
     }
 
     /// The name of the collector an event names, `""` for none.

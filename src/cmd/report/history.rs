@@ -52,10 +52,7 @@ pub fn build_for(
     only: Option<i64>,
 ) -> Report {
     let mut rows: Vec<(i64, u8, Vec<Value>)> = Vec::new();
-    let keys = h
-        .keys
-        .iter()
-        .filter(|(id, k)| only.is_none_or(|o| o == *id) && sel.accepts(&k.key));
+    let keys = h.keys_of(only).iter().filter(|(_, k)| sel.accepts(&k.key));
     for (id, k) in keys {
         let row = |at: i64, event: &str, collector: String, detail: String| {
             let mut r = vec![
