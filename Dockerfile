@@ -10,8 +10,8 @@ COPY .cargo ./.cargo
 COPY src ./src
 RUN cargo build --release --locked \
     && strip target/release/fcstats \
-    && mkdir -p /out/volume/data \
-    && chmod 1777 /out/volume/data \
+    && mkdir -p /out/volume/data /out/volume/page \
+    && chmod 1777 /out/volume/data /out/volume/page \
     && cp target/release/fcstats /out/fcstats
 
 # Run stage: distroless cc (glibc, libgcc, OpenSSL's libssl3, CA certificates,
@@ -19,14 +19,15 @@ RUN cargo build --release --locked \
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/fcstats /usr/local/bin/fcstats
 # A folder's contents are copied, not the folder: copying /out/volume to /
-# brings /data with its own mode.
+# brings /data and /page with their own mode.
 COPY --from=build /out/volume/ /
 COPY config.example.yaml /etc/fcstats/config.example.yaml
 # The database (and anything else that must last) lives in /data. The config is
 # read from /etc/fcstats/config.yaml, else /app/config.yaml (the old tool's place).
 # /data is mode 1777 (like /tmp): a named volume starts as a copy of it, so that
 # `--user "$(id -u):$(id -g)"` can write there too; fcstats's own files in it are
-# 0600.
+# 0600. /page, made the same way but no volume of its own, is where the README's
+# recipe mounts the volume a web server serves (`poll --page /page/status`).
 ENV FCSTATS_DB=/data/fcstats.db \
     HOME=/home/nonroot
 VOLUME ["/data"]

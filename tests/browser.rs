@@ -24,8 +24,9 @@ const SIZE: (u32, u32) = (1280, 1000);
 
 /// Collects what the page shows, as Chromium laid it out, into
 /// `<pre id="probe">` (JSON): the rows of the first and the last table as
-/// their cells' text, and each strip with its row's first two cells, its box,
-/// and each segment's class, `data-seconds` and box.
+/// their cells' text, each strip with its row's first two cells, its box,
+/// and each segment's class, `data-seconds` and box; then the last table's
+/// rows as clicks on its headers sort them.
 const PROBE: &str = r#"<script>
 const rows = t => t ? [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent)) : [];
 const tables = document.querySelectorAll("table");
@@ -39,9 +40,19 @@ const strips = [...document.querySelectorAll("svg.strip")].map(svg => {
       part: r.getAttribute("class"), seconds: +r.getAttribute("data-seconds"), box: box(r) })),
   };
 });
+// The last table's rows after one click on each header, then a second
+// click on the same header (the page's own sort script).
+const last = tables[tables.length - 1];
+const unsorted = rows(last);
+const sorted = [...last.tHead.rows[0].cells].map(th => {
+  th.click();
+  const once = rows(last);
+  th.click();
+  return { column: th.textContent, once, twice: rows(last) };
+});
 const pre = document.createElement("pre");
 pre.id = "probe";
-pre.textContent = JSON.stringify({ first: rows(tables[0]), last: rows(tables[tables.length - 1]), strips });
+pre.textContent = JSON.stringify({ first: rows(tables[0]), last: unsorted, strips, sorted });
 document.body.appendChild(pre);
 </script>"#;
 
@@ -80,7 +91,12 @@ fn chromium(w: &Workdir, page: &Path, args: &[&str]) -> String {
 /// The page as Chromium rendered it, read by the probe.
 fn probe(w: &Workdir, page: &Path) -> Value {
     let html = std::fs::read_to_string(page).unwrap();
-    assert!(!html.contains("<script"), "{} has a script", page.display());
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "{}: only the sort script",
+        page.display()
+    );
     let probed = page.with_extension("probe.html");
     std::fs::write(&probed, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
     let dom = chromium(w, &probed, &["--dump-dom"]);
@@ -228,6 +244,46 @@ fn chromium_renders_every_key_its_state_strip_and_history() {
         .collect();
     assert_eq!(shown, want);
     assert_eq!(want.len(), 7, "{want:?}");
+
+    // The month's downtime, most first without a click (10.0.0.5 1h 30m,
+    // 10.0.0.3 45m, 10.0.0.6 20m, 10.0.0.4 15m, then the 0 s ones by name);
+    // a click on "downtime" sorts it by the seconds, least first, a second
+    // click most first; a click on "exporter" by name, then the other way.
+    let column = |rows: &Value, i: usize| -> Vec<String> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[i].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let most_first = ["10.0.0.5", "10.0.0.3", "10.0.0.6", "10.0.0.4"];
+    assert_eq!(column(&index["last"], 0)[..4], most_first);
+    let sorted = |name: &str| {
+        index["sorted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["column"] == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .clone()
+    };
+    let by_downtime = sorted("downtime");
+    let once = column(&by_downtime["once"], 0);
+    assert_eq!(
+        once[once.len() - 4..],
+        ["10.0.0.4", "10.0.0.6", "10.0.0.3", "10.0.0.5"]
+    );
+    assert_eq!(
+        column(&by_downtime["twice"], 0)[..4],
+        most_first,
+        "{by_downtime}"
+    );
+    let by_name = sorted("exporter");
+    let mut names = column(&index["last"], 0);
+    names.sort();
+    assert_eq!(column(&by_name["once"], 0), names);
+    names.reverse();
+    assert_eq!(column(&by_name["twice"], 0), names);
 
     // One 24-hour strip per key, whose seconds are the day's report.
     let day = downtime(&w, &dir, &["--since", "24h"]);

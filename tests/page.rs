@@ -42,6 +42,11 @@ fn the_demo_pages_show_every_key_its_strip_and_its_history() {
     }
     assert!(!index.contains("10.0.0.7"));
     assert_eq!(index.matches("<svg class=\"strip\"").count(), 7);
+    // The strip's cell sorts by the day's down seconds: 10.0.0.5 was down
+    // 08:00-09:30, 5400 s.
+    assert!(
+        index.contains("10.0.0.5</a></td><td>-</td><td data-sort=\"5400\"><svg class=\"strip\"")
+    );
     assert!(index.contains("<span class=\"key maintenance\"></span>maintenance"));
     let mode = std::fs::metadata(dir.join("site/index.html"))
         .unwrap()

@@ -12,7 +12,7 @@ use anyhow::Result;
 
 use super::report::{downtime, history, status, windows, Select};
 use crate::config::Config;
-use crate::output::html::{escape, page, table};
+use crate::output::html::{escape, page, table, SORT_SCRIPT};
 use crate::output::site::Site;
 use crate::output::table::local_time;
 use crate::report::accounting::{status_at, Gaps};
@@ -23,7 +23,7 @@ use crate::store::Store;
 use crate::time::rfc3339;
 
 /// The strips' colours, and their legend.
-const STRIP_STYLE: &str = "svg.strip{display:block;width:32rem;height:.9rem}\
+const STRIP_STYLE: &str = "th{cursor:pointer}svg.strip{display:block;width:32rem;height:.9rem}\
 svg .up{fill:#2da44e}svg .down{fill:#cf222e}svg .unknown{fill:#d4a72c}\
 svg .maintenance{fill:#8250df}svg .unobserved{fill:#d0d7de}svg .inactive{fill:#8c959f}svg .retired{fill:#57606a}\
 span.key{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}\
@@ -185,10 +185,15 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
         let segs = key_segments(d, sel, *id, d.day, &d.gaps_day);
         let _ = writeln!(
             body,
-            "<tr><td><a href=\"keys/{}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><a href=\"keys/{}\">{}</a></td><td>{}</td><td data-sort=\"{}\">{}</td></tr>",
             escape(&file_name(&k.key.exporter, &k.key.interface)),
             escape(&k.key.exporter),
             escape(k.key.interface_shown()),
+            // Sorted by the strip: by the day's down seconds.
+            segs.iter()
+                .filter(|s| s.2 == Part::Down)
+                .map(|s| s.1 - s.0)
+                .sum::<i64>(),
             strip(&segs, d.day)
         );
     }
@@ -198,6 +203,7 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
     body.push_str(&table(&downtime::run(
         store, cfg, d.month, sel, false, true,
     )?));
+    body.push_str(SORT_SCRIPT);
     Ok(page("fcstats", STRIP_STYLE, &body))
 }
 
@@ -219,7 +225,7 @@ fn key_page(d: &Data, sel: &Select, id: i64) -> String {
         strip(&segs, (d.month.from, d.month.to)),
         table(&events)
     );
-    page(&title, STRIP_STYLE, &body)
+    page(&title, STRIP_STYLE, &(body + SORT_SCRIPT))
 }
 
 /// Writes the pages into `dir` (replaced whole, atomically: `output::site`).

@@ -3,7 +3,7 @@
 //! rows and cells as the table, every text HTML-escaped.
 
 use super::table::{cell, footer, header, shown};
-use super::{Format, Report};
+use super::{Format, Report, Value};
 
 pub struct Html;
 
@@ -30,7 +30,8 @@ th,td{padding:.3rem .7rem;border-bottom:1px solid #d8dee4;text-align:left;white-
 th{background:#f3f5f7}\
 td.down{color:#b42318;font-weight:600}td.up{color:#067647}td.unknown{color:#8a6d00}\
 td.inactive,td.retired{color:#6b7280}\
-p.note{color:#57606a;font-size:.85rem}";
+p.note{color:#57606a;font-size:.85rem}\
+th[data-order=up]::after{content:\" \\25B2\"}th[data-order=down]::after{content:\" \\25BC\"}";
 
 /// A class for a state-like cell (`down (maintenance)` is `down`).
 fn class(text: &str) -> &'static str {
@@ -43,6 +44,36 @@ fn class(text: &str) -> &'static str {
         _ => "",
     }
 }
+
+/// The number a cell sorts by, for a page's sort script (`SORT_SCRIPT`): a
+/// duration's seconds, a time's unix seconds, a count, a percentage; `""`
+/// (first) for none; no number for text, which sorts by what it shows.
+fn sort_value(v: &Value) -> Option<String> {
+    match v {
+        Value::Int(n) | Value::Secs(n) | Value::Time(Some(n)) => Some(n.to_string()),
+        Value::Pct(Some(p)) => Some(format!("{p:.3}")),
+        Value::Time(None) | Value::Pct(None) => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// A small inline script for pages (not reports, which have none): a click
+/// on a column's header sorts its table by that column, again the other way.
+/// The tables come sorted; without JavaScript they stay as they came.
+pub const SORT_SCRIPT: &str = "<script>\n\
+document.querySelectorAll(\"th\").forEach(th => th.addEventListener(\"click\", () => {\n\
+  const i = th.cellIndex, body = th.closest(\"table\").tBodies[0];\n\
+  const up = th.dataset.order !== \"up\";\n\
+  th.closest(\"tr\").querySelectorAll(\"th\").forEach(h => delete h.dataset.order);\n\
+  th.dataset.order = up ? \"up\" : \"down\";\n\
+  const key = r => { const c = r.cells[i], n = c.dataset.sort;\n\
+    return n === undefined ? c.textContent : n === \"\" ? -Infinity : +n; };\n\
+  const rows = [...body.rows].sort((a, b) => { const x = key(a), y = key(b);\n\
+    const d = typeof x === \"number\" && typeof y === \"number\" ? x - y : String(x).localeCompare(String(y));\n\
+    return up ? d : -d; });\n\
+  body.append(...rows);\n\
+}));\n\
+</script>\n";
 
 /// A whole page around `body` (already HTML), with the shared style and any
 /// `extra_style`.
@@ -67,13 +98,15 @@ pub fn table(r: &Report) -> String {
         out.push_str("<tr>");
         for &i in &shown {
             let text = cell(&row[i]);
-            let state = matches!(r.columns[i], "state" | "state_now");
-            match (state, class(&text)) {
-                (true, c) if !c.is_empty() => {
-                    out.push_str(&format!("<td class=\"{c}\">{}</td>", escape(&text)))
-                }
-                _ => out.push_str(&format!("<td>{}</td>", escape(&text))),
+            let mut attrs = String::new();
+            let c = class(&text);
+            if matches!(r.columns[i], "state" | "state_now") && !c.is_empty() {
+                attrs.push_str(&format!(" class=\"{c}\""));
             }
+            if let Some(n) = sort_value(&row[i]) {
+                attrs.push_str(&format!(" data-sort=\"{n}\""));
+            }
+            out.push_str(&format!("<td{attrs}>{}</td>", escape(&text)));
         }
         out.push_str("</tr>\n");
     }
