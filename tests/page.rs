@@ -142,20 +142,20 @@ fn a_hostile_key_name_cannot_leave_the_keys_folder() {
 }
 
 #[test]
-fn over_2000_keys_the_index_strips_only_the_keys_not_up() {
+fn over_2000_keys_the_index_lists_only_the_keys_not_up_with_counts() {
     let w = Workdir::new();
     w.write(
         "config.yaml",
         "database: state.db\nstale_after: 0\ncollectors:\n  - {name: fc, local: fc.txt}\n",
     );
-    // 2,010 exporters, 3 of them down.
+    // 2,010 exporters, 2,005 of them down: more keys not up than the index lists.
     let names: Vec<String> = (0..2010)
         .map(|i| format!("10.1.{}.{}", i / 256, i % 256))
         .collect();
     let rows: Vec<(&str, u64)> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.as_str(), if i < 3 { 0 } else { 9 }))
+        .map(|(i, n)| (n.as_str(), if i < 2005 { 0 } else { 9 }))
         .collect();
     w.write("fc.txt", stats_file(&rows));
     w.run(&["poll", "--at", "2026-11-23T10:00:00Z"])
@@ -163,12 +163,28 @@ fn over_2000_keys_the_index_strips_only_the_keys_not_up() {
     w.run(&["page", "--out", "site", "--now", "2026-11-23T10:05:00Z"])
         .expect_code(0);
     let index = std::fs::read_to_string(w.path("site/index.html")).unwrap();
-    assert!(
-        index.contains("2010 keys: the 2007 up are left out here"),
-        "{}",
-        &index[..500]
+    let note = between(&index, "<h1>fcstats</h1>\n", "\n");
+    assert_eq!(
+        note,
+        "<p class=\"note\">2010 keys: 2005 down, 5 up. Listed here: 2000 of the 2005 keys not \
+         up, and the 2000 with the most downtime in the last month (of 2005 with any); every key \
+         has its page in keys/.</p>"
     );
-    assert_eq!(index.matches("<svg class=\"strip\"").count(), 3);
+    // 2,000 down keys in the status table, the same in the strips, 2,000 in
+    // the month's table (each down 300 s); no up key (the first up, i = 2005
+    // = 7 * 256 + 213, is 10.1.7.213).
+    let now = between(&index, "<h2>Exporters now</h2>", "</table>");
+    assert_eq!(now.matches("<tr>").count(), 1 + 2000);
+    assert_eq!(now.matches("<td class=\"down\">down</td>").count(), 2000);
+    let strips = between(&index, "<h2>The last 24 hours</h2>", "</table>");
+    assert_eq!(strips.matches("<svg class=\"strip\"").count(), 2000);
+    for row in now.split("<tr>").skip(2) {
+        let exporter = between(row, "<td>", "</td>");
+        assert!(strips.contains(&format!(">{exporter}</a>")), "{exporter}");
+    }
+    let month = between(&index, "<h2>Downtime over the last month</h2>", "</table>");
+    assert_eq!(month.matches("<tr>").count(), 1 + 2000);
+    assert!(!index.contains("10.1.7.213"));
     assert_eq!(
         std::fs::read_dir(w.path("site/keys")).unwrap().count(),
         2010

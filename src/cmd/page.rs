@@ -4,7 +4,7 @@
 //! strip and its events) — written to a folder beside DIR and swapped in, so
 //! a web server never serves half of it (`output::site`).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -15,10 +15,12 @@ use crate::config::Config;
 use crate::output::html::{escape, page, table, SORT_SCRIPT};
 use crate::output::site::Site;
 use crate::output::table::local_time;
+use crate::output::{Report, Value};
 use crate::report::accounting::{status_at, Gaps};
 use crate::report::history::History;
 use crate::report::timeline::{segments, Part};
 use crate::report::window::{self, Spec, Window};
+use crate::store::query::KeyRow;
 use crate::store::Store;
 use crate::time::rfc3339;
 
@@ -156,8 +158,23 @@ fn key_segments(
 }
 
 fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> {
-    let mut body = String::from("<h1>fcstats</h1>\n<h2>Exporters now</h2>\n");
-    body.push_str(&table(&status::run(store, cfg, None, sel)?));
+    let keys: Vec<&(i64, KeyRow)> =
+        d.h.keys
+            .iter()
+            .filter(|(_, k)| sel.accepts(&k.key))
+            .collect();
+    let many = keys.len() > INDEX_MAX;
+    let mut now = status::run(store, cfg, None, sel)?;
+    let mut month = downtime::run(store, cfg, d.month, sel, false, !many)?;
+    let mut body = String::from("<h1>fcstats</h1>\n");
+    let mut listed = HashSet::new();
+    if many {
+        let (line, keys) = thin(&mut now, &mut month);
+        body.push_str(&line);
+        listed = keys;
+    }
+    body.push_str("<h2>Exporters now</h2>\n");
+    body.push_str(&table(&now));
     let _ = write!(
         body,
         "<h2>The last 24 hours</h2>\n{}<table>\n<thead><tr><th>exporter</th><th>interface</th>\
@@ -165,46 +182,75 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
         legend(),
         escape(&span_label(d.day))
     );
-    let keys: Vec<&(i64, crate::store::query::KeyRow)> =
-        d.h.keys
-            .iter()
-            .filter(|(_, k)| sel.accepts(&k.key))
-            .collect();
-    let many = keys.len() > INDEX_MAX;
-    let up = |k: &crate::store::query::KeyRow| k.status == crate::model::Status::Up;
-    if many {
-        let n = keys.iter().filter(|(_, k)| up(k)).count();
-        let _ = writeln!(
-            body,
-            "<p class=\"note\">{} keys: the {} up are left out here (each has its page in keys/).</p>",
-            keys.len(),
-            n
-        );
-    }
-    for (id, k) in keys.into_iter().filter(|(_, k)| !many || !up(k)) {
-        let segs = key_segments(d, sel, *id, d.day, &d.gaps_day);
-        let _ = writeln!(
-            body,
-            "<tr><td><a href=\"keys/{}\">{}</a></td><td>{}</td><td data-sort=\"{}\">{}</td></tr>",
-            escape(&file_name(&k.key.exporter, &k.key.interface)),
-            escape(&k.key.exporter),
-            escape(k.key.interface_shown()),
-            // Sorted by the strip: by the day's down seconds.
-            segs.iter()
-                .filter(|s| s.2 == Part::Down)
-                .map(|s| s.1 - s.0)
-                .sum::<i64>(),
-            strip(&segs, d.day)
-        );
+    let shown =
+        |k: &KeyRow| !many || listed.contains(&(k.key.exporter.clone(), k.key.interface.clone()));
+    for (id, k) in keys.into_iter().filter(|(_, k)| shown(k)) {
+        body.push_str(&strip_row(d, sel, *id, k));
     }
     body.push_str("</tbody>\n</table>\n<h2>Collectors</h2>\n");
     body.push_str(&table(&super::report::collectors::run(store, cfg)?));
     body.push_str("<h2>Downtime over the last month</h2>\n");
-    body.push_str(&table(&downtime::run(
-        store, cfg, d.month, sel, false, true,
-    )?));
+    body.push_str(&table(&month));
     body.push_str(SORT_SCRIPT);
     Ok(page("fcstats", STRIP_STYLE, &body))
+}
+
+/// A key's row of the 24-hour strips; its strip's cell sorts by the day's
+/// down seconds.
+fn strip_row(d: &Data, sel: &Select, id: i64, k: &KeyRow) -> String {
+    let segs = key_segments(d, sel, id, d.day, &d.gaps_day);
+    let down: i64 = segs
+        .iter()
+        .filter(|s| s.2 == Part::Down)
+        .map(|s| s.1 - s.0)
+        .sum();
+    format!(
+        "<tr><td><a href=\"keys/{}\">{}</a></td><td>{}</td><td data-sort=\"{down}\">{}</td></tr>\n",
+        escape(&file_name(&k.key.exporter, &k.key.interface)),
+        escape(&k.key.exporter),
+        escape(k.key.interface_shown()),
+        strip(&segs, d.day)
+    )
+}
+
+/// Over `INDEX_MAX` keys, the index lists only the keys not up (now and in
+/// the strips; at most `INDEX_MAX`, the status table's first) and the
+/// `INDEX_MAX` with the most downtime in the month. Returns the line that
+/// counts every key by state and says so, and the keys listed.
+fn thin(now: &mut Report, month: &mut Report) -> (String, HashSet<(String, String)>) {
+    let col = |name: &str| now.columns.iter().position(|c| *c == name);
+    let (state, exporter, interface) = (col("state"), col("exporter"), col("interface"));
+    let (state, exporter, interface) = (state.unwrap(), exporter.unwrap(), interface.unwrap());
+    let text = |v: &Value| match v {
+        Value::Text(s) | Value::Noted(s, _) => s.clone(),
+        _ => String::new(),
+    };
+    let word = |v: &Value| text(v).split(' ').next().unwrap_or("").to_owned();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &now.rows {
+        *counts.entry(word(&row[state])).or_default() += 1;
+    }
+    let total = now.rows.len();
+    now.rows.retain(|row| word(&row[state]) != "up");
+    let not_up = now.rows.len();
+    now.rows.truncate(INDEX_MAX);
+    let listed = now
+        .rows
+        .iter()
+        .map(|row| (text(&row[exporter]), text(&row[interface])))
+        .collect();
+    let with_downtime = month.rows.len();
+    month.rows.truncate(INDEX_MAX);
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let line = format!(
+        "<p class=\"note\">{total} keys: {}. Listed here: {} of the {not_up} keys not up, and \
+         the {} with the most downtime in the last month (of {with_downtime} with any); every key \
+         has its page in keys/.</p>\n",
+        counts.join(", "),
+        now.rows.len(),
+        month.rows.len()
+    );
+    (line, listed)
 }
 
 fn key_page(d: &Data, sel: &Select, id: i64) -> String {
