@@ -237,6 +237,13 @@ fn the_folder_is_swapped_in_whole_and_a_key_gone_loses_its_page() {
         .collect();
     files.sort();
     assert_eq!(files, ["10.0.0.1.html"]);
+    // A parent that is no folder: said, naming it and what goes there.
+    w.write("file", "");
+    w.run(&["page", "--out", "file/site"])
+        .expect_code(1)
+        .expect_stderr(
+            "file must be a folder this user can write: the pages go to .site.a beside file/site",
+        );
     // Nothing else beside the folder: the symlink and its two folders.
     let mut beside: Vec<String> = std::fs::read_dir(w.path(""))
         .unwrap()

@@ -49,12 +49,24 @@ impl Site {
             parent,
             next,
         };
-        site.folder(Path::new(""))?;
+        site.folder(Path::new("")).with_context(|| {
+            format!(
+                "{} must be a folder this user can write: the pages go to {} beside {}",
+                site.parent.display(),
+                site.next,
+                dir.display()
+            )
+        })?;
         Ok(site)
     }
 
     fn path(&self, rel: &Path) -> PathBuf {
-        self.parent.join(&self.next).join(rel)
+        let folder = self.parent.join(&self.next);
+        if rel.as_os_str().is_empty() {
+            folder
+        } else {
+            folder.join(rel)
+        }
     }
 
     /// Makes a folder (and its parents) in the folder being written, 0755
