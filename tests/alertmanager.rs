@@ -47,15 +47,17 @@ fn an_outage_is_active_in_a_real_alertmanager_until_the_up_resolves_it() {
         .local_addr()
         .unwrap()
         .port();
-    let mut am = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", w.path("am.yml").display()))
-        .arg(format!("--storage.path={}", w.path("am").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let _am = Killed(
+        Command::new("prometheus-alertmanager")
+            .arg(format!("--config.file={}", w.path("am.yml").display()))
+            .arg(format!("--storage.path={}", w.path("am").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while get(port, "/api/v2/status").is_none() {
         assert!(
@@ -98,6 +100,4 @@ fn an_outage_is_active_in_a_real_alertmanager_until_the_up_resolves_it() {
     // Up: resolved (Alertmanager lists only unresolved alerts).
     poll("2026-11-23T10:15:00Z", 5).expect_stderr("alerts: 1 sent");
     assert_eq!(active(port), Vec::<serde_json::Value>::new());
-    am.kill().ok();
-    am.wait().ok();
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::netns::ip;
@@ -16,7 +16,7 @@ use common::*;
 
 /// The two namespaces and their sshds, removed on drop.
 struct Site {
-    sshds: Vec<Child>,
+    sshds: Vec<Killed>,
     namespaces: Vec<String>,
     /// The bastion's address from here; the collector's from the bastion.
     bastion: String,
@@ -133,7 +133,7 @@ impl Site {
             ),
         );
         std::fs::create_dir_all("/run/sshd").ok();
-        self.sshds.push(
+        self.sshds.push(Killed(
             Command::new("ip")
                 .args(["netns", "exec", ns, SSHD, "-D", "-e", "-f"])
                 .arg(&config)
@@ -142,17 +142,14 @@ impl Site {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap(),
-        );
+        ));
         public_key(&host_key)
     }
 }
 
 impl Drop for Site {
     fn drop(&mut self) {
-        for c in &mut self.sshds {
-            c.kill().ok();
-            c.wait().ok();
-        }
+        self.sshds.clear(); // the sshds first, then their namespaces
         for ns in &self.namespaces {
             Command::new("ip").args(["netns", "del", ns]).status().ok();
         }

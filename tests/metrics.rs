@@ -111,18 +111,20 @@ fn node_exporter_serves_the_textfile() {
         .local_addr()
         .unwrap()
         .port();
-    let mut node = Command::new("prometheus-node-exporter")
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--collector.disable-defaults")
-        .arg("--collector.textfile")
-        .arg(format!(
-            "--collector.textfile.directory={}",
-            w.path("textfile").display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let node = Killed(
+        Command::new("prometheus-node-exporter")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--collector.disable-defaults")
+            .arg("--collector.textfile")
+            .arg(format!(
+                "--collector.textfile.directory={}",
+                w.path("textfile").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let body = loop {
         if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -138,8 +140,7 @@ fn node_exporter_serves_the_textfile() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    node.kill().ok();
-    node.wait().ok();
+    drop(node);
     assert!(
         body.starts_with("HTTP/1.0 200"),
         "{}",

@@ -518,12 +518,14 @@ fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
         ),
     );
     let sock = w.path("agent.sock");
-    let mut agent = std::process::Command::new("ssh-agent")
-        .args(["-D", "-a"])
-        .arg(&sock)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let agent = Killed(
+        std::process::Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&sock)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     for _ in 0..200 {
         if sock.exists() {
             break;
@@ -545,8 +547,7 @@ fn the_ssh_agent_authenticates_when_no_key_file_is_configured() {
         .env("SSH_AUTH_SOCK", &sock)
         .output()
         .unwrap();
-    agent.kill().ok();
-    agent.wait().ok();
+    drop(agent);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("1 keys: 1 up, 0 down"), "{stderr}");

@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use common::account::Account;
 use common::*;
@@ -303,19 +303,21 @@ fn known_hosts_may_be_a_list_and_accept_new_writes_to_the_first() {
 
 /// An ssh-agent on a socket in `w` holding `keys`, killed on drop.
 struct Agent {
-    child: Child,
+    _child: Killed,
     sock: PathBuf,
 }
 
 impl Agent {
     fn start(w: &Workdir, keys: &[PathBuf]) -> Agent {
         let sock = w.path("agent.sock");
-        let child = Command::new("ssh-agent")
-            .args(["-D", "-a"])
-            .arg(&sock)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = Killed(
+            Command::new("ssh-agent")
+                .args(["-D", "-a"])
+                .arg(&sock)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         while !sock.exists() {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
@@ -328,14 +330,10 @@ impl Agent {
                 .unwrap();
             assert!(added.success());
         }
-        Agent { child, sock }
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
+        Agent {
+            _child: child,
+            sock,
+        }
     }
 }
 
@@ -368,7 +366,7 @@ fn an_agent_with_many_other_keys_is_named_and_identities_only_gets_in() {
 /// Dropbear on a free port, as `account`, with its sftp-server hidden (a
 /// mount namespace binds /dev/null over it) when `sftp` is false.
 struct Dropbear {
-    child: Child,
+    _child: Killed,
     port: u16,
     host_key: String,
 }
@@ -408,16 +406,18 @@ impl Dropbear {
         } else {
             "mount --bind /dev/null /usr/lib/openssh/sftp-server && ".into()
         };
-        let child = Command::new("unshare")
-            .args(["--mount", "sh", "-c"])
-            .arg(format!(
-                "{hide}exec dropbear -F -E -s -p 127.0.0.1:{port} -r {}",
-                key.display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = Killed(
+            Command::new("unshare")
+                .args(["--mount", "sh", "-c"])
+                .arg(format!(
+                    "{hide}exec dropbear -F -E -s -p 127.0.0.1:{port} -r {}",
+                    key.display()
+                ))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -427,17 +427,10 @@ impl Dropbear {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         Dropbear {
-            child,
+            _child: child,
             port,
             host_key,
         }
-    }
-}
-
-impl Drop for Dropbear {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
     }
 }
 

@@ -1,12 +1,20 @@
-//! Test harness: a per-test work dir that runs the real binary; real servers
-//! (sshd in `sshd.rs`, rsyslogd, an SMTP receiver, a webhook receiver), each
-//! killed on drop; test accounts in `account.rs`.
+//! Test harness: a per-test work dir that runs the real binary (`Workdir`,
+//! `Run`), a stats-file writer, and the real servers, one file each, each
+//! holding its process in a `Killed` guard: sshd and Dropbear (`sshd.rs`),
+//! rsyslogd (`rsyslog.rs`), an SMTP receiver (`smtp.rs`), a webhook receiver
+//! (`hook.rs`); network namespaces (`netns.rs`); test accounts (`account.rs`).
 #![allow(dead_code, unused_imports)]
 
 pub mod account;
+mod hook;
 pub mod netns;
+mod rsyslog;
+mod smtp;
 mod sshd;
 
+pub use hook::*;
+pub use rsyslog::*;
+pub use smtp::*;
 pub use sshd::*;
 
 use std::fmt;
@@ -234,6 +242,17 @@ fn start_listening(
     panic!("{what} did not start");
 }
 
+/// A child process killed (and reaped) when this is dropped: the guard
+/// every server fixture holds its process in.
+pub struct Killed(pub Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 fn quiet(cmd: &mut Command) -> Child {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -261,258 +280,4 @@ pub fn skip(why: &str) {
         "SKIPPED {why}, but FCSTATS_NO_SKIP is set"
     );
     eprintln!("SKIPPED {why}");
-}
-
-pub const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-/// A real `rsyslogd -n` on loopback UDP and TCP ports, writing every message it
-/// receives to `received.log` as `INPUT FACILITY SEVERITY APP MSG`. Killed on drop.
-pub struct Rsyslog {
-    child: Option<Child>,
-    pub udp: u16,
-    pub tcp: u16,
-    out: PathBuf,
-}
-
-impl Rsyslog {
-    pub fn start(w: &Workdir) -> Rsyslog {
-        assert!(
-            Path::new(RSYSLOGD).exists(),
-            "{RSYSLOGD} is missing: install rsyslog (.ci/run does)"
-        );
-        let dir = w.path("rsyslog");
-        fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("received.log");
-        let udp = std::cell::Cell::new(0);
-        let what = format!("rsyslogd (run `{RSYSLOGD} -n -f CONF` by hand to see why)");
-        let (child, tcp) = start_listening(&what, Duration::from_secs(5), |tcp| {
-            udp.set(free_port());
-            let conf = w.write(
-                "rsyslog/rsyslog.conf",
-                format!(
-                    "global(workDirectory=\"{d}\")\n\
-                     module(load=\"imudp\")\nmodule(load=\"imtcp\")\n\
-                     input(type=\"imudp\" address=\"127.0.0.1\" port=\"{u}\")\n\
-                     input(type=\"imtcp\" address=\"127.0.0.1\" port=\"{tcp}\")\n\
-                     template(name=\"t\" type=\"string\" string=\"%inputname% %syslogfacility-text% %syslogseverity-text% %app-name% %msg%\\n\")\n\
-                     *.* action(type=\"omfile\" file=\"{o}\" template=\"t\")\n",
-                    d = dir.display(),
-                    u = udp.get(),
-                    o = out.display()
-                ),
-            );
-            quiet(
-                Command::new(RSYSLOGD)
-                    .args(["-n", "-f"])
-                    .arg(&conf)
-                    .arg("-i")
-                    .arg(dir.join("rsyslogd.pid")),
-            )
-        });
-        Rsyslog {
-            child: Some(child),
-            udp: udp.get(),
-            tcp,
-            out,
-        }
-    }
-
-    /// The received lines once `pred` holds for them (5 s at most), white
-    /// space folded (RFC 3164 messages keep the space after `fcstats[pid]:`).
-    pub fn wait_for(&self, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let lines: Vec<String> = fs::read_to_string(&self.out)
-                .unwrap_or_default()
-                .lines()
-                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect();
-            if pred(&lines) || Instant::now() > deadline {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().ok();
-            c.wait().ok();
-        }
-    }
-}
-
-/// A webhook receiver in the test process: answers every POST with `status`
-/// (changeable while it runs) and keeps the bodies it got a 2xx for... and
-/// the ones it refused, separately.
-pub struct Hook {
-    pub port: u16,
-    pub status: std::sync::Arc<std::sync::atomic::AtomicU16>,
-    /// The `Location` of a 3xx answer.
-    pub location: std::sync::Arc<std::sync::Mutex<String>>,
-    /// Every request line received (`POST /hook HTTP/1.1`).
-    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    /// Every header line received, lower-cased names (`x-team: netops`).
-    pub headers: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    pub accepted: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    pub refused: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl Hook {
-    pub fn start() -> Hook {
-        use std::io::{BufRead, BufReader, Read, Write};
-        use std::sync::atomic::{AtomicU16, Ordering};
-        use std::sync::{Arc, Mutex};
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let status = Arc::new(AtomicU16::new(200));
-        let accepted = Arc::new(Mutex::new(Vec::new()));
-        let refused = Arc::new(Mutex::new(Vec::new()));
-        let location = Arc::new(Mutex::new(String::new()));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let headers = Arc::new(Mutex::new(Vec::new()));
-        let (s, a, r) = (status.clone(), accepted.clone(), refused.clone());
-        let (l, q, hs) = (location.clone(), requests.clone(), headers.clone());
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                conn.set_read_timeout(Some(Duration::from_secs(5))).ok();
-                let mut reader = BufReader::new(conn);
-                let mut len = 0usize;
-                let mut first = true;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    if std::mem::take(&mut first) {
-                        q.lock().unwrap().push(line.trim_end().to_owned());
-                    } else if let Some((k, v)) = line.trim_end().split_once(':') {
-                        hs.lock().unwrap().push(format!(
-                            "{}: {}",
-                            k.to_ascii_lowercase(),
-                            v.trim()
-                        ));
-                    }
-                    let lower = line.to_ascii_lowercase();
-                    if let Some(v) = lower.strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).ok();
-                let body = String::from_utf8_lossy(&body).into_owned();
-                let code = s.load(Ordering::SeqCst);
-                if code < 300 {
-                    a.lock().unwrap().push(body)
-                } else {
-                    r.lock().unwrap().push(body)
-                }
-                let mut conn = reader.into_inner();
-                let location = if (300..400).contains(&code) {
-                    format!("Location: {}\r\n", l.lock().unwrap())
-                } else if code == 429 {
-                    // Too many requests: come back in 2 seconds.
-                    "Retry-After: 2\r\n".to_owned()
-                } else {
-                    String::new()
-                };
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 {code} X\r\n{location}Content-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-            }
-        });
-        Hook {
-            port,
-            status,
-            location,
-            requests,
-            headers,
-            accepted,
-            refused,
-        }
-    }
-
-    /// Answers every request with `code` and `Location: to`.
-    pub fn redirect(&self, code: u16, to: &str) {
-        *self.location.lock().unwrap() = to.to_owned();
-        self.set_status(code);
-    }
-
-    pub fn requests(&self) -> Vec<String> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    pub fn set_status(&self, code: u16) {
-        self.status.store(code, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    pub fn accepted(&self) -> Vec<String> {
-        self.accepted.lock().unwrap().clone()
-    }
-
-    pub fn refused(&self) -> Vec<String> {
-        self.refused.lock().unwrap().clone()
-    }
-}
-
-/// A real SMTP receiver (Python's aiosmtpd) on loopback, storing each mail in
-/// a Maildir. Killed on drop.
-pub struct Smtp {
-    child: Option<Child>,
-    pub port: u16,
-    maildir: PathBuf,
-}
-
-impl Smtp {
-    pub fn start(w: &Workdir) -> Smtp {
-        let maildir = w.path("maildir");
-        let what = "aiosmtpd (is it installed? pip install aiosmtpd; .ci/run does)";
-        let (child, port) = start_listening(what, Duration::from_secs(10), |port| {
-            quiet(
-                Command::new("python3")
-                    .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-                    .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                    .arg(&maildir),
-            )
-        });
-        Smtp {
-            child: Some(child),
-            port,
-            maildir,
-        }
-    }
-
-    /// Every mail received so far, waiting up to 5 s for at least `n`.
-    pub fn mails(&self, n: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let mut mails: Vec<String> = fs::read_dir(self.maildir.join("new"))
-                .map(|d| {
-                    d.filter_map(|e| fs::read_to_string(e.ok()?.path()).ok())
-                        .collect()
-                })
-                .unwrap_or_default();
-            mails.sort();
-            if mails.len() >= n || Instant::now() > deadline {
-                return mails;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().ok();
-            c.wait().ok();
-        }
-    }
 }

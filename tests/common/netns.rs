@@ -7,13 +7,13 @@
 use std::fs;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Workdir, SFTP_SERVER, SSHD};
+use super::{Killed, Workdir, SFTP_SERVER, SSHD};
 
 pub struct SlowHost {
-    child: Option<Child>,
+    child: Option<Killed>,
     ns: String,
     /// The sshd's address (port 22) as the host reaches it.
     pub addr: String,
@@ -81,7 +81,7 @@ impl SlowHost {
             ),
         );
         fs::create_dir_all("/run/sshd").ok();
-        host.child = Some(
+        host.child = Some(Killed(
             Command::new("ip")
                 .args(["netns", "exec", &ns, SSHD, "-D", "-e", "-f"])
                 .arg(&config)
@@ -90,7 +90,7 @@ impl SlowHost {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap(),
-        );
+        ));
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect((addr.as_str(), 22)).is_err() {
             assert!(Instant::now() < deadline, "the sshd in {ns} did not start");
@@ -115,10 +115,7 @@ impl SlowHost {
 
 impl Drop for SlowHost {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().ok();
-            c.wait().ok();
-        }
+        drop(self.child.take()); // sshd first, then its namespace
         Command::new("ip")
             .args(["netns", "del", &self.ns])
             .status()

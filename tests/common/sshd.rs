@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::{current_user, quiet, start_listening, stats_file, Workdir};
+use super::{current_user, quiet, start_listening, stats_file, Killed, Workdir};
 
 pub const SSHD: &str = "/usr/sbin/sshd";
 pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
@@ -38,7 +38,7 @@ pub fn kill_descendants(pid: u32) {
 
 /// A real OpenSSH server on 127.0.0.1, killed on drop.
 pub struct Sshd {
-    child: Option<Child>,
+    child: Option<Killed>,
     pub port: u16,
     /// `ssh-ed25519 AAAA...` of its host key.
     pub host_key: String,
@@ -193,7 +193,7 @@ impl Sshd {
             quiet(Command::new(SSHD).args(["-D", "-e", "-f"]).arg(&config))
         });
         Sshd {
-            child: Some(child),
+            child: Some(Killed(child)),
             port,
             host_key: host_pub,
             extra_host_key: extra.map(|(_, public)| public).unwrap_or_default(),
@@ -231,16 +231,7 @@ impl Sshd {
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().ok();
-            c.wait().ok();
-        }
-    }
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        self.stop();
+        self.child.take();
     }
 }
 
