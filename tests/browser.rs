@@ -116,7 +116,8 @@ fn probe(w: &Workdir, page: &Path) -> Value {
 fn check_strip(strip: &Value, span: i64) -> std::collections::BTreeMap<String, i64> {
     let f = |v: &Value| v.as_f64().unwrap();
     let (left, width) = (f(&strip["box"]["left"]), f(&strip["box"]["width"]));
-    assert!(width > 100.0, "a strip {width} px wide");
+    // 32rem of 16 px (the style's width of a strip).
+    assert_eq!(width, 512.0);
     let mut x = left;
     let mut parts = std::collections::BTreeMap::new();
     for r in strip["rects"].as_array().unwrap() {
@@ -135,6 +136,11 @@ fn check_strip(strip: &Value, span: i64) -> std::collections::BTreeMap<String, i
     parts
 }
 
+/// What fcstats prints as JSON, run in `dir` (asserting exit 0).
+fn json(w: &Workdir, dir: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&Run::of(w.command(args).current_dir(dir)).ok()).unwrap()
+}
+
 /// `report downtime`'s downtime, maintenance and unobserved seconds per
 /// exporter, over a window.
 fn downtime(w: &Workdir, dir: &Path, window: &[&str]) -> Vec<(String, [i64; 3])> {
@@ -142,9 +148,7 @@ fn downtime(w: &Workdir, dir: &Path, window: &[&str]) -> Vec<(String, [i64; 3])>
         "report", "downtime", "--all", "--now", END, "--format", "json",
     ];
     args.extend(window);
-    let run = Run::of(w.command(&args).current_dir(dir));
-    run.expect_code(0);
-    let rows: Value = serde_json::from_str(&run.stdout).unwrap();
+    let rows = json(w, dir, &args);
     let n = |r: &Value, k: &str| r[k].as_i64().unwrap();
     rows.as_array()
         .unwrap()
@@ -219,12 +223,7 @@ fn chromium_renders_every_key_its_state_strip_and_history() {
 
     // Every key not ignored (10.0.0.7 is), with the state `report status` gives.
     let index = probe(&w, &site.join("index.html"));
-    let status = Run::of(
-        w.command(&["report", "status", "--format", "json"])
-            .current_dir(&dir),
-    );
-    status.expect_code(0);
-    let status: Value = serde_json::from_str(&status.stdout).unwrap();
+    let status = json(&w, &dir, &["report", "status", "--format", "json"]);
     let want: Vec<(String, String)> = status
         .as_array()
         .unwrap()
@@ -315,8 +314,10 @@ fn chromium_renders_every_key_its_state_strip_and_history() {
             *secs,
             "{exporter}"
         );
-        let history = Run::of(
-            w.command(&[
+        let history = json(
+            &w,
+            &dir,
+            &[
                 "report",
                 "history",
                 "--exporter",
@@ -326,10 +327,8 @@ fn chromium_renders_every_key_its_state_strip_and_history() {
                 END,
                 "--format",
                 "json",
-            ])
-            .current_dir(&dir),
+            ],
         );
-        let history: Value = serde_json::from_str(&history.stdout).unwrap();
         let want: Vec<[String; 3]> = history
             .as_array()
             .unwrap()

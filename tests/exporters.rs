@@ -56,18 +56,7 @@ fn workdir(extra: &str) -> Workdir {
 }
 
 fn alerts(w: &Workdir) -> Vec<String> {
-    std::fs::read_to_string(w.path("alerts.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn stdout(w: &Workdir, args: &[&str]) -> String {
-    let run = w.run(args);
-    run.expect_code(0);
-    run.stdout.clone()
+    w.lines("alerts.jsonl")
 }
 
 #[test]
@@ -87,10 +76,8 @@ fn the_sample_polled_twice_is_10_up_3_down_2_inactive_and_totals_13_keys_with_na
     // Baselines only: no alert, for the down ones either.
     assert_eq!(alerts(&w), Vec::<String>::new());
     assert_eq!(
-        stdout(
-            &w,
-            &["report", "status", "--state", "inactive", "--format", "csv"]
-        ),
+        w.run(&["report", "status", "--state", "inactive", "--format", "csv"])
+            .ok(),
         "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
          198.51.100.1,,inactive,2026-11-23T10:00:00Z,0,,spare-1,hq,false,false\n\
          198.51.100.2,,inactive,2026-11-23T10:00:00Z,0,,,,false,false\n"
@@ -110,14 +97,14 @@ fn the_sample_polled_twice_is_10_up_3_down_2_inactive_and_totals_13_keys_with_na
     let mut total = vec!["report", "downtime", "--total"];
     total.extend(window);
     assert_eq!(
-        stdout(&w, &total),
+        w.run(&total).ok(),
         "keys,keys_affected,downtime_s,outages,availability_pct,unobserved_s,maintenance_s\n\
          13,3,1800,3,76.923,0,0\n"
     );
     let mut per_key = vec!["report", "downtime"];
     per_key.extend(window);
     assert_eq!(
-        stdout(&w, &per_key),
+        w.run(&per_key).ok(),
         "exporter,interface,downtime_s,outages,longest_s,availability_pct,unobserved_s,name,site,maintenance_s\n\
          192.0.2.11,,600,1,600,0.000,0,core-11,hq,0\n\
          192.0.2.12,,600,1,600,0.000,0,branch,north,0\n\
@@ -157,11 +144,12 @@ fn an_inactive_exporters_first_sending_is_its_baseline_not_a_came_up() {
     let mut up = vec!["report", "up"];
     up.extend(window);
     assert_eq!(
-        stdout(&w, &up),
+        w.run(&up).ok(),
         "exporter\tinterface\tat\tstate_now\toutage_s\tcollectors\tname\tsite\n"
     );
     assert_eq!(
-        stdout(&w, &["report", "status", "--format", "tsv", "--no-header"]),
+        w.run(&["report", "status", "--format", "tsv", "--no-header"])
+            .ok(),
         "10.0.0.1\t\tup\t2026-11-23T10:00:00Z\t5\tfc\t\t\tfalse\tfalse\n\
          10.0.0.9\t\tup\t2026-11-23T10:15:00Z\t7\tfc\t\t\tfalse\tfalse\n"
     );
@@ -198,14 +186,14 @@ fn outage_start_last_active_makes_the_downtime_exact_to_the_second() {
     let mut up = vec!["report", "up"];
     up.extend(window);
     assert_eq!(
-        stdout(&w, &up),
+        w.run(&up).ok(),
         "10.0.0.1\t\t2026-11-23T10:20:00Z\tup\t767\tfc\t\t\n"
     );
     let mut downtime = vec!["report", "downtime"];
     downtime.extend(window);
     // 1500 s window: 100 × (1500 − 767) / 1500 = 48.867.
     assert_eq!(
-        stdout(&w, &downtime),
+        w.run(&downtime).ok(),
         "10.0.0.1\t\t767\t1\t767\t48.867\t0\t\t\t0\n"
     );
     let a = alerts(&w);
@@ -231,18 +219,16 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
     poll("2026-11-23T10:15:00Z", 0);
     poll("2026-11-23T10:20:00Z", 0);
     assert_eq!(
-        stdout(
-            &w,
-            &[
-                "report",
-                "status",
-                "--state",
-                "retired",
-                "--format",
-                "csv",
-                "--no-header"
-            ]
-        ),
+        w.run(&[
+            "report",
+            "status",
+            "--state",
+            "retired",
+            "--format",
+            "csv",
+            "--no-header"
+        ])
+        .ok(),
         "10.0.0.2,,retired,2026-11-23T10:15:00Z,0,fc,,,false,false\n"
     );
     // It sends again: up, as a baseline (no alert, no outage).
@@ -263,7 +249,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
         "csv",
         "--no-header",
     ];
-    assert_eq!(stdout(&w, &total), "2,1,600,1,80.000,600,0\n");
+    assert_eq!(w.run(&total).ok(), "2,1,600,1,80.000,600,0\n");
     let kinds: Vec<String> = alerts(&w)
         .iter()
         .map(|a| a.split('"').nth(3).unwrap_or_default().to_owned())
@@ -271,7 +257,7 @@ fn a_key_down_longer_than_retire_after_is_retired_once_and_comes_back_as_a_basel
     assert_eq!(kinds, ["down", "retired"]);
     assert!(alerts(&w)[1].contains(r#""at": "2026-11-23T10:15:00Z""#));
     assert_eq!(
-        stdout(&w, &["report", "status", "--format", "csv", "--no-header"]),
+        w.run(&["report", "status", "--format", "csv", "--no-header"]).ok(),
         "10.0.0.1,,up,2026-11-23T10:00:00Z,5,fc,,,false,false\n10.0.0.2,,up,2026-11-23T10:25:00Z,4,fc,,,false,false\n"
     );
 }
@@ -339,7 +325,7 @@ fn the_old_tools_history_imports_and_the_month_covers_it() {
         "--no-header",
     ];
     assert_eq!(
-        stdout(&w, &month),
+        w.run(&month).ok(),
         "192.0.2.3,,86400,1,86400,66.744,2418600,,,0\n\
          192.0.2.1,,21600,1,21600,91.686,2418600,,,0\n\
          192.0.2.2,,3600,1,3600,98.614,2418600,,,0\n"
@@ -347,7 +333,7 @@ fn the_old_tools_history_imports_and_the_month_covers_it() {
     let mut total = month.to_vec();
     total.insert(2, "--total");
     // 100 × (779400 − 111600) / 779400 = 85.681.
-    assert_eq!(stdout(&w, &total), "3,3,111600,3,85.681,7255800,0\n");
+    assert_eq!(w.run(&total).ok(), "3,3,111600,3,85.681,7255800,0\n");
     // Imported transitions are transitions: .2's outage is in `report down`.
     let down = [
         "report",
@@ -362,7 +348,7 @@ fn the_old_tools_history_imports_and_the_month_covers_it() {
         "csv",
         "--no-header",
     ];
-    let down = stdout(&w, &down);
+    let down = w.run(&down).ok();
     assert!(
         down.starts_with("192.0.2.2,,2026-11-02T00:00:00Z,up,3600,"),
         "{down}"
@@ -442,7 +428,7 @@ fn signals_say_when_interfaces_drop_and_when_bytes_are_not_decoded() {
         r#"{"kind": "not_decoding", "exporter": "10.0.0.2", "interface": "", "at": "2026-11-23T10:10:00Z", "bps": 300, "collectors": ["fc"]}"#
     );
     assert_eq!(
-        stdout(&w, &["report", "status", "--format", "csv"]),
+        w.run(&["report", "status", "--format", "csv"]).ok(),
         "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
          10.0.0.1,,up,2026-11-23T10:00:00Z,500,fc,,,false,false\n\
          10.0.0.2,,up,2026-11-23T10:00:00Z,300,fc,,,true,false\n"
@@ -450,5 +436,8 @@ fn signals_say_when_interfaces_drop_and_when_bytes_are_not_decoded() {
     // Flows again: the mark goes, without an alert.
     poll("2026-11-23T10:20:00Z", (6, 10), 4);
     assert_eq!(alerts(&w).len(), 2);
-    assert!(stdout(&w, &["report", "status", "--format", "csv"]).ends_with(",fc,,,false,false\n"));
+    assert!(w
+        .run(&["report", "status", "--format", "csv"])
+        .ok()
+        .ends_with(",fc,,,false,false\n"));
 }

@@ -43,18 +43,12 @@ fn polled() -> Workdir {
     w
 }
 
-fn report(w: &Workdir, args: &[&str]) -> String {
-    let run = w.run(args);
-    run.expect_code(0);
-    run.stdout.clone()
-}
-
 #[test]
 fn names_and_sites_are_the_last_fields_of_every_report_and_in_alerts() {
     let w = polled();
     // The most specific row wins: .1 by its address, .2 by the /30, .5 by none.
     assert_eq!(
-        report(&w, &["report", "status", "--format", "csv"]),
+        w.run(&["report", "status", "--format", "csv"]).ok(),
         "exporter,interface,state,since,bps,owner,name,site,not_decoding,maintenance\n\
          10.0.0.4,,down,2026-11-23T10:05:00Z,0,fc,edge-4,hq,false,false\n\
          10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false,false\n\
@@ -76,14 +70,14 @@ fn names_and_sites_are_the_last_fields_of_every_report_and_in_alerts() {
     down.extend(window);
     // Down at 10:05, still down at 10:10: 300 s.
     assert_eq!(
-        report(&w, &down),
+        w.run(&down).ok(),
         "10.0.0.4,,2026-11-23T10:05:00Z,down,300,fc,edge-4,hq\n"
     );
     let mut downtime = vec!["report", "downtime"];
     downtime.extend(window);
     // 10:05..10:10 = 300 s of 600 observed: 50%.
     assert_eq!(
-        report(&w, &downtime),
+        w.run(&downtime).ok(),
         "10.0.0.4,,300,1,300,50.000,0,edge-4,hq,0\n"
     );
     let alerts = std::fs::read_to_string(w.path("alerts.jsonl")).unwrap();
@@ -99,7 +93,8 @@ fn reports_filter_by_site_name_and_network() {
     let status = |extra: &[&str]| {
         let mut args = vec!["report", "status", "--format", "csv", "--no-header"];
         args.extend(extra);
-        report(&w, &args)
+        w.run(&args)
+            .ok()
             .lines()
             .map(|l| l.split(',').next().unwrap().to_owned())
             .collect::<Vec<_>>()
@@ -116,22 +111,20 @@ fn reports_filter_by_site_name_and_network() {
         .expect_code(1)
         .expect_stderr("--exporter: `10.0.0.0/33` is not an address, a CIDR");
     // A table shows the columns only when a key has them.
-    let table = report(
-        &w,
-        &[
+    let table = w
+        .run(&[
             "report",
             "status",
             "--exporter",
             "10.0.0.5",
             "--format",
             "table",
-        ],
-    );
+        ])
+        .ok();
     assert!(!table.contains("site"), "{table}");
-    let table = report(
-        &w,
-        &["report", "status", "--site", "hq", "--format", "table"],
-    );
+    let table = w
+        .run(&["report", "status", "--site", "hq", "--format", "table"])
+        .ok();
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(
         header.join(" "),
@@ -181,9 +174,11 @@ fn an_ignored_exporter_is_in_no_report_total_or_alert_even_for_its_past() {
         let mut args = vec!["report"];
         args.extend(cmd);
         args.extend(window);
-        report(&w, &args)
+        w.run(&args).ok()
     };
-    let status = report(&w, &["report", "status", "--format", "csv", "--no-header"]);
+    let status = w
+        .run(&["report", "status", "--format", "csv", "--no-header"])
+        .ok();
     assert_eq!(
         status,
         "10.0.0.1,,up,2026-11-23T10:00:00Z,10,fc,core-1,hq,false,false\n\

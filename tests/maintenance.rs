@@ -25,18 +25,9 @@ fn workdir(extra: &str) -> Workdir {
     w
 }
 
-fn lines(w: &Workdir, file: &str) -> Vec<String> {
-    std::fs::read_to_string(w.path(file))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// `kind exporter at` of each alert.
 fn alerts(w: &Workdir) -> Vec<String> {
-    lines(w, "alerts.jsonl")
+    w.lines("alerts.jsonl")
         .iter()
         .map(|a| {
             let field = |name: &str| {
@@ -49,12 +40,6 @@ fn alerts(w: &Workdir) -> Vec<String> {
             format!("{} {} {}", field("kind"), field("exporter"), field("at"))
         })
         .collect()
-}
-
-fn stdout(w: &Workdir, args: &[&str]) -> String {
-    let run = w.run(args);
-    run.expect_code(0);
-    run.stdout.clone()
 }
 
 /// 10:00 to 10:55, every 5 minutes. .1 down 10:05-10:45, .2 down
@@ -115,7 +100,7 @@ fn down_time_inside_a_window_is_maintenance_and_pages_no_one() {
         ]
     );
     assert_eq!(
-        lines(&w, "maint.jsonl"),
+        w.lines("maint.jsonl"),
         [
             r#"{"kind": "maintenance_start", "at": "2026-11-23T10:10:00Z", "collectors": [], "match": "exporter=10.0.0.0/30", "reason": "line card swap", "from": "2026-11-23T10:10:00Z", "to": "2026-11-23T10:30:00Z"}"#,
             r#"{"kind": "maintenance_end", "at": "2026-11-23T10:30:00Z", "collectors": [], "match": "exporter=10.0.0.0/30", "reason": "line card swap", "from": "2026-11-23T10:10:00Z", "to": "2026-11-23T10:30:00Z"}"#,
@@ -139,7 +124,7 @@ fn down_time_inside_a_window_is_maintenance_and_pages_no_one() {
     // 900 + 600; 100 × (2700 − 1200) / 2700 = 55.556.
     // .3: 300 s down, all in the window: no outage, 100%.
     assert_eq!(
-        stdout(&w, &per_key),
+        w.run(&per_key).ok(),
         "exporter,interface,downtime_s,outages,longest_s,availability_pct,unobserved_s,name,site,maintenance_s\n\
          10.0.0.1,,1200,1,1200,50.000,0,,,1200\n\
          10.0.0.2,,1200,1,1200,55.556,0,,,900\n\
@@ -149,7 +134,7 @@ fn down_time_inside_a_window_is_maintenance_and_pages_no_one() {
     total.extend(window);
     // Observed 2400 + 2700 + 3300 = 8400: 100 × (8400 − 2400) / 8400 = 71.429.
     assert_eq!(
-        stdout(&w, &total),
+        w.run(&total).ok(),
         "keys,keys_affected,downtime_s,outages,availability_pct,unobserved_s,maintenance_s\n\
          3,2,2400,2,71.429,0,2400\n"
     );
@@ -163,7 +148,7 @@ fn windows_are_added_listed_ended_and_removed_with_who_and_why() {
         if all {
             args.push("--all");
         }
-        stdout(&w, &args)
+        w.run(&args).ok()
     };
     // Ended (in 2026-11-23), so only with --all.
     assert_eq!(list(false), "");
@@ -208,13 +193,15 @@ fn windows_are_added_listed_ended_and_removed_with_who_and_why() {
     assert!(now.starts_with("2\tcollector=fc\t"), "{now}");
     assert!(now.ends_with("\treboot\talice\n"), "{now}");
     // In it now: status says so.
-    let status = stdout(&w, &["report", "status", "--format", "csv", "--no-header"]);
+    let status = w
+        .run(&["report", "status", "--format", "csv", "--no-header"])
+        .ok();
     assert!(status.starts_with("10.0.0.1,,up,"), "{status}");
     assert!(
         status.lines().all(|l| l.ends_with(",false,true")),
         "{status}"
     );
-    let table = stdout(&w, &["report", "status", "--format", "table"]);
+    let table = w.run(&["report", "status", "--format", "table"]).ok();
     assert!(table.contains(" up (maintenance) "), "{table}");
     w.run(&["maintenance", "end", "2"]).expect_code(0);
     assert_eq!(list(false), "");
@@ -269,10 +256,9 @@ fn a_collector_in_maintenance_raises_no_collector_failed() {
     w.run(&["poll", "--at", "2026-11-23T11:05:00Z"])
         .expect_code(1);
     assert_eq!(alerts(&w), Vec::<String>::new());
-    let list = stdout(
-        &w,
-        &["maintenance", "list", "--format", "tsv", "--no-header"],
-    );
+    let list = w
+        .run(&["maintenance", "list", "--format", "tsv", "--no-header"])
+        .ok();
     assert!(list.starts_with("config[0]\tcollector=fc\t"), "{list}");
     assert!(list.ends_with("\tnightly\tconfig\n"), "{list}");
 }
@@ -299,9 +285,8 @@ fn bad_recurring_windows_are_config_errors_naming_the_key() {
 #[test]
 fn report_history_lists_a_keys_events_and_its_windows_oldest_first() {
     let w = scripted();
-    let history = stdout(
-        &w,
-        &[
+    let history = w
+        .run(&[
             "report",
             "history",
             "--exporter",
@@ -314,8 +299,8 @@ fn report_history_lists_a_keys_events_and_its_windows_oldest_first() {
             "2026-11-23T11:00:00Z",
             "--format",
             "csv",
-        ],
-    );
+        ])
+        .ok();
     assert_eq!(
         history,
         "exporter,interface,at,event,collector,detail,name,site\n\

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::report::{downtime, history, status, windows, Select};
+use super::report::{downtime, gaps, history, status, windows, Select};
 use crate::config::Config;
 use crate::output::html::{escape, page, table, SORT_SCRIPT};
 use crate::output::site::Site;
@@ -117,19 +117,10 @@ struct Data {
 fn data(cfg: &Config, store: &Store, now: i64) -> Result<Data> {
     let month = window::resolve(Spec::Month, now)?;
     let day = (now - 86_400, now);
-    let gaps = |from, to| -> Result<Gaps> {
-        Ok(Gaps::new(
-            &store.polls_around(from, to)?,
-            from,
-            to,
-            cfg.max_gap.secs() as i64,
-        )
-        .covered(&store.imported_spans()?))
-    };
     Ok(Data {
         h: History::load(store, month.from, true)?,
-        gaps_month: gaps(month.from, now)?,
-        gaps_day: gaps(day.0, day.1)?,
+        gaps_month: gaps(store, cfg, month.from, now)?,
+        gaps_day: gaps(store, cfg, day.0, day.1)?,
         windows: windows(store, cfg, month.from, now)?,
         month,
         day,
@@ -165,7 +156,9 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
             .collect();
     let many = keys.len() > INDEX_MAX;
     let mut now = status::run(store, cfg, None, sel)?;
-    let mut month = downtime::run(store, cfg, d.month, sel, false, !many)?;
+    // The month's downtime from the history already loaded.
+    let accounts = downtime::accounts(&d.h, d.month, &d.gaps_month, sel, &d.windows);
+    let mut month = downtime::per_key(&accounts, !many, sel);
     let mut body = String::from("<h1>fcstats</h1>\n");
     let mut listed = HashSet::new();
     if many {
@@ -218,9 +211,13 @@ fn strip_row(d: &Data, sel: &Select, id: i64, k: &KeyRow) -> String {
 /// `INDEX_MAX` with the most downtime in the month. Returns the line that
 /// counts every key by state and says so, and the keys listed.
 fn thin(now: &mut Report, month: &mut Report) -> (String, HashSet<(String, String)>) {
-    let col = |name: &str| now.columns.iter().position(|c| *c == name);
+    let col = |name: &str| {
+        now.columns
+            .iter()
+            .position(|c| *c == name)
+            .expect("a column of report status")
+    };
     let (state, exporter, interface) = (col("state"), col("exporter"), col("interface"));
-    let (state, exporter, interface) = (state.unwrap(), exporter.unwrap(), interface.unwrap());
     let text = |v: &Value| match v {
         Value::Text(s) | Value::Noted(s, _) => s.clone(),
         _ => String::new(),

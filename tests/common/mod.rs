@@ -84,6 +84,12 @@ impl Run {
         self
     }
 
+    /// Its stdout, asserting that it exited 0.
+    pub fn ok(self) -> String {
+        self.expect_code(0);
+        self.stdout
+    }
+
     pub fn expect_stdout(&self, needle: &str) -> &Run {
         assert!(
             self.stdout.contains(needle),
@@ -183,6 +189,16 @@ impl Workdir {
     /// One number from the database.
     pub fn query(&self, sql: &str) -> i64 {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// The non-empty lines of a file in the work dir (none if it is missing).
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        fs::read_to_string(self.path(name))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Rows of strings from the database, columns joined by `|`.

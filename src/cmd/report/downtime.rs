@@ -145,13 +145,7 @@ pub fn run(
         h.events.len(),
         started.elapsed().as_secs_f64()
     );
-    let gaps = Gaps::new(
-        &store.polls_around(w.from, w.to)?,
-        w.from,
-        w.to,
-        cfg.max_gap.secs() as i64,
-    )
-    .covered(&store.imported_spans()?);
+    let gaps = super::gaps(store, cfg, w.from, w.to)?;
     let windows = super::windows(store, cfg, w.from, w.to)?;
     let accts = accounts(&h, w, &gaps, sel, &windows);
     log::debug!("accounted at {:.3}s", started.elapsed().as_secs_f64());

@@ -18,6 +18,7 @@ use crate::exit;
 use crate::model::inventory::{Exporters, Inventory};
 use crate::model::Key;
 use crate::output::{self, Report, Value};
+use crate::report::accounting::Gaps;
 use crate::report::window::{self, Spec, Window};
 use crate::store::Store;
 use crate::time;
@@ -131,6 +132,18 @@ impl<'a> Select<'a> {
             text(e.and_then(|e| e.site.as_ref())),
         ]
     }
+}
+
+/// The stretches of [from, to) without polls (longer than `max_gap`), less
+/// those an import covers: what the accounting counts as unobserved.
+pub fn gaps(store: &Store, cfg: &Config, from: i64, to: i64) -> Result<Gaps> {
+    Ok(Gaps::new(
+        &store.polls_around(from, to)?,
+        from,
+        to,
+        cfg.max_gap.secs() as i64,
+    )
+    .covered(&store.imported_spans()?))
 }
 
 /// The maintenance windows (database and config) that overlap [from, to).
