@@ -530,12 +530,13 @@ fn main() -> Result<()> {
     page_stage(&bin, d, &db, &now, a.stages)
 }
 
-/// Stage 6, the status pages of that month (`fcstats page`), written twice: into
-/// an empty folder, then over the first (what every poll after the first
-/// does); the time, the files and their bytes.
+/// Stage 6, the status pages of that month (`fcstats page`), written three
+/// times: into an empty folder, into the other of its two folders (new files
+/// again), then over the files of the first (what every poll does from then
+/// on); the time, the files and their bytes.
 fn page_stage(bin: &Path, d: &Path, db: &Path, now: &str, show: bool) -> Result<()> {
     let site = d.join("site");
-    for round in ["first", "again"] {
+    for round in ["first", "second", "steady"] {
         let mut cmd = Command::new(bin);
         cmd.arg("--db")
             .arg(db)
