@@ -160,12 +160,12 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
     let accounts = downtime::accounts(&d.h, d.month, &d.gaps_month, sel, &d.windows);
     let mut month = downtime::per_key(&accounts, !many, sel);
     let mut body = String::from("<h1>fcstats</h1>\n");
-    let mut listed = HashSet::new();
-    if many {
+    // Over INDEX_MAX keys: only those `thin` lists.
+    let listed = many.then(|| {
         let (line, keys) = thin(&mut now, &mut month);
         body.push_str(&line);
-        listed = keys;
-    }
+        keys
+    });
     body.push_str("<h2>Exporters now</h2>\n");
     body.push_str(&table(&now));
     let _ = write!(
@@ -175,8 +175,11 @@ fn index(cfg: &Config, store: &Store, d: &Data, sel: &Select) -> Result<String> 
         legend(),
         escape(&span_label(d.day))
     );
-    let shown =
-        |k: &KeyRow| !many || listed.contains(&(k.key.exporter.clone(), k.key.interface.clone()));
+    let shown = |k: &KeyRow| {
+        listed
+            .as_ref()
+            .is_none_or(|l| l.contains(&(k.key.exporter.clone(), k.key.interface.clone())))
+    };
     for (id, k) in keys.into_iter().filter(|(_, k)| shown(k)) {
         body.push_str(&strip_row(d, sel, *id, k));
     }
